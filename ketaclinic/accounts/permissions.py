@@ -1,0 +1,103 @@
+"""The permission matrix: which role may do what. One table, read by views, API and tests.
+
+Minimum necessary (HIPAA 45 CFR 164.502(b)): front desk and clinic admins work with
+demographics and scheduling, not with the clinical record. Patients see only their own
+record (enforced by ``access_patient``), read-only.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .roles import Role
+
+if TYPE_CHECKING:
+    from .models import User
+
+CLINICIANS = frozenset({Role.PRESCRIBER, Role.NURSE, Role.THERAPIST})
+STAFF = CLINICIANS | {Role.FRONT_DESK, Role.CLINIC_ADMIN}
+
+PERMISSIONS: dict[str, frozenset[Role]] = {
+    # Finding and opening patients.
+    "patient.list": STAFF,
+    "patient.view": STAFF | {Role.PATIENT},
+    "patient.view_clinical": CLINICIANS | {Role.PATIENT},
+    "patient.create": frozenset({Role.PRESCRIBER, Role.NURSE, Role.FRONT_DESK, Role.CLINIC_ADMIN}),
+    "patient.edit_demographics": frozenset(
+        {Role.PRESCRIBER, Role.NURSE, Role.FRONT_DESK, Role.CLINIC_ADMIN}
+    ),
+    # Clinical entries.
+    "weight.record": frozenset({Role.PRESCRIBER, Role.NURSE}),
+    "diagnosis.record": frozenset({Role.PRESCRIBER}),
+    "history.record": CLINICIANS,
+    "medication.record": frozenset({Role.PRESCRIBER, Role.NURSE}),
+    "allergy.record": frozenset({Role.PRESCRIBER, Role.NURSE}),
+    "careteam.edit": frozenset({Role.PRESCRIBER, Role.FRONT_DESK, Role.CLINIC_ADMIN}),
+    # Screening, plans and the calculators (issue #3). Front desk sees a plan's proposed
+    # course (to book it) but not its doses (minimum necessary).
+    "screening.view": CLINICIANS,
+    "screening.record": frozenset({Role.PRESCRIBER, Role.NURSE}),
+    "screening.sign": frozenset({Role.PRESCRIBER}),
+    "plan.view": STAFF | {Role.PATIENT},
+    "plan.view_dose": CLINICIANS | {Role.PATIENT},
+    "plan.create": frozenset({Role.PRESCRIBER}),
+    "plan.sign": frozenset({Role.PRESCRIBER}),
+    "plan.amend": frozenset({Role.PRESCRIBER}),
+    "clinical.calculate": CLINICIANS | {Role.FRONT_DESK},
+    # Treatment floor (issue #5): the live board and the vital-sign evaluator.
+    "board.view": CLINICIANS,
+    "vitals.evaluate": CLINICIANS,
+    # Treatment sessions (issue #5): clinicians see them; nurses and prescribers chart and
+    # discharge; only a prescriber overrides a checklist item; therapists write integration.
+    "session.view": CLINICIANS,
+    "session.chart": frozenset({Role.PRESCRIBER, Role.NURSE}),
+    "session.override": frozenset({Role.PRESCRIBER}),
+    "session.discharge": frozenset({Role.PRESCRIBER, Role.NURSE}),
+    "integration_note.write": frozenset({Role.THERAPIST, Role.PRESCRIBER}),
+    # Oversight.
+    "patient.view_changes": frozenset({Role.PRESCRIBER, Role.CLINIC_ADMIN}),
+    "audit.view": frozenset({Role.CLINIC_ADMIN}),
+    # Scheduling: the calendar shows every patient's visits, so it is staff-only; a patient
+    # sees their own appointments through access_patient.
+    "calendar.view": STAFF,
+    "appointment.view": STAFF | {Role.PATIENT},
+    "appointment.book": frozenset(
+        {Role.FRONT_DESK, Role.PRESCRIBER, Role.NURSE, Role.CLINIC_ADMIN}
+    ),
+    "appointment.status": frozenset({Role.FRONT_DESK, Role.PRESCRIBER, Role.NURSE}),
+    # Measurement-based care (issue #6). A patient answers and reads only their own
+    # questionnaires (access_patient); the worklist and its safety tasks are for clinicians.
+    "outcomes.view": CLINICIANS | {Role.PATIENT},
+    "outcomes.enter": CLINICIANS,
+    "outcomes.send_link": CLINICIANS | {Role.FRONT_DESK},
+    "outcomes.calculate": STAFF,
+    "worklist.view": CLINICIANS,
+    "safety_task.resolve": CLINICIANS,
+    "instrument.manage": frozenset({Role.CLINIC_ADMIN}),
+    "dashboard.view": frozenset({Role.CLINIC_ADMIN, Role.PRESCRIBER}),
+    # Controlled-substance log (issue #5): clinic admins read it and count the safe; only
+    # clinicians who handle the drug draw, give and waste it, and witness a waste or count.
+    "inventory.view": frozenset({Role.PRESCRIBER, Role.NURSE, Role.CLINIC_ADMIN}),
+    "inventory.record": frozenset({Role.PRESCRIBER, Role.NURSE}),
+    "inventory.count": frozenset({Role.PRESCRIBER, Role.NURSE, Role.CLINIC_ADMIN}),
+    "inventory.witness": frozenset({Role.PRESCRIBER, Role.NURSE}),
+    # Spravato REMS (issue #5): the work list of forms (who, when due) is for the clinic's
+    # compliance staff too; the form itself holds vitals and adverse events (clinicians).
+    "rems.list": frozenset({Role.PRESCRIBER, Role.NURSE, Role.CLINIC_ADMIN}),
+    "rems.view": frozenset({Role.PRESCRIBER, Role.NURSE}),
+    "rems.file": frozenset({Role.PRESCRIBER, Role.NURSE}),
+    "rems.enrol": frozenset({Role.PRESCRIBER, Role.NURSE}),
+    "rems.certify": frozenset({Role.CLINIC_ADMIN}),
+}
+
+
+def can(user: User, permission: str) -> bool:
+    """Whether ``user``'s role carries ``permission``. Unknown permissions are a bug."""
+    allowed = PERMISSIONS[permission]
+    if not user.is_authenticated or not user.is_active:
+        return False
+    return user.role in allowed
+
+
+def permissions_of(user: User) -> frozenset[str]:
+    return frozenset(name for name in PERMISSIONS if can(user, name))

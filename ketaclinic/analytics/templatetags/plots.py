@@ -1,0 +1,38 @@
+"""``{% plotly_script %}`` loads the locally served Plotly; ``{% plot %}`` draws one figure."""
+
+from __future__ import annotations
+
+from django import template
+from django.templatetags.static import static
+from django.urls import reverse
+from django.utils.html import format_html, json_script
+
+from ketaclinic.analytics.assets import plotly_version
+
+register = template.Library()
+
+
+@register.simple_tag
+def plotly_script() -> str:
+    version = plotly_version()
+    if version is None:
+        return ""
+    return format_html(
+        '<script src="{}?v={}" defer onload="window.kcDrawPlots && window.kcDrawPlots()">'
+        '</script><script src="{}" defer></script>',
+        reverse("plotly_js"),
+        version,
+        static("outcomes/plots.js"),
+    )
+
+
+@register.simple_tag
+def plot(element_id: str, figure: dict, label: str = "") -> str:
+    """A container the page script fills with ``figure``, plus the figure as JSON."""
+    return format_html(
+        '<div class="plot" id="{}" data-figure="{}-data" role="img" aria-label="{}"></div>{}',
+        element_id,
+        element_id,
+        label,
+        json_script(figure, f"{element_id}-data"),
+    )

@@ -1,0 +1,417 @@
+"""The live treatment-floor board: every running session by chair, refreshed every 5 s.
+
+Each row shows who is in the chair (initials and MRN, not the full name: the board is on a
+wall), how long the session has run, the infusion as the latest administration event left
+it, the newest vital signs and their age, open alerts (critical first) and the monitoring
+checks that are due or overdue (``safety.monitoring_checks``).
+
+:func:`board_rows` is pure: it builds the rows from :class:`SessionFacts`, plain data read by
+:func:`floor_facts` in a fixed number of queries however many chairs are running (four:
+sessions with patient and chair, then infusion events, vitals and open alerts of all of them).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from decimal import Decimal
+
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import render
+from django.utils import timezone
+
+from ketaclinic.accounts.access import require_permission
+from ketaclinic.audit import trail
+
+from . import safety, vitals
+from .models import InfusionEvent, RecordStatus, SafetyAlert, TreatmentSession, VitalReading
+
+MEASUREMENTS = vitals.MEASUREMENT_FIELDS
+#: Vitals older than this are shown as stale: the monitor may be off or disconnected.
+STALE_AFTER = dt.timedelta(minutes=15)
+ROUTE_LABELS = {"iv": "IV", "im": "IM", "esketamine": "Esketamine"}
+#: How a finding's field names and operators read on the board.
+FINDING_WORDS = {
+    "systolic_mmhg": "systolic",
+    "diastolic_mmhg": "diastolic",
+    "heart_rate_bpm": "HR",
+    "spo2_pct": "SpO₂",
+    "resp_rate_per_min": "RR",
+    "temperature_c": "temperature",
+    ">=": "≥",
+    "<=": "≤",
+}
+STATUS_LABELS = {"checklist": "Checklist", "dosing": "Dosing", "observation": "Observation"}
+
+
+# ---------------------------------------------------------------- plain data in
+
+
+@dataclass(frozen=True)
+class SessionFacts:
+    """What the board needs to know about one running session."""
+
+    session_id: int
+    chair: str | None
+    room: str | None
+    given_name: str
+    family_name: str
+    mrn: str
+    route: str
+    status: str
+    opened_at: dt.datetime
+    dose_started_at: dt.datetime | None = None
+    dose_ended_at: dt.datetime | None = None
+    #: (kind, rate_mg_per_min or None), oldest first.
+    infusion_events: tuple[tuple[str, Decimal | None], ...] = ()
+    #: (taken at, {field: value}) with only measured fields, oldest first.
+    readings: tuple[tuple[dt.datetime, dict], ...] = ()
+    #: (code, level, action, finding, raised_at) of unacknowledged alerts.
+    open_alerts: tuple[tuple[str, str, str, str, dt.datetime], ...] = ()
+
+
+# ---------------------------------------------------------------- rows out
+
+
+@dataclass(frozen=True)
+class Infusion:
+    state: str  # "running", "paused", "stopped", "not started", "none"
+    rate_mg_per_min: Decimal | None = None
+
+    @property
+    def text(self) -> str:
+        rate = (
+            f"{vitals.format_number(self.rate_mg_per_min)} mg/min" if self.rate_mg_per_min else ""
+        )
+        if self.state == "running":
+            return rate or "running"
+        if self.state == "paused":
+            return f"paused (was {rate})" if rate else "paused"
+        return {"stopped": "stopped", "not started": "not started"}.get(self.state, "—")
+
+
+@dataclass(frozen=True)
+class LastVitals:
+    values: dict  # latest value of each measurement
+    age_minutes: int  # of the newest reading
+    bp_age_minutes: int | None  # of the newest blood pressure, when older than the rest
+    stale: bool
+
+    @property
+    def bp(self) -> str | None:
+        s, d = self.values.get("systolic_mmhg"), self.values.get("diastolic_mmhg")
+        if s is None and d is None:
+            return None
+        return f"{s if s is not None else '–'}/{d if d is not None else '–'}"
+
+
+@dataclass(frozen=True)
+class OpenAlert:
+    code: str
+    level: str
+    action: str
+    finding: str
+    raised_at: dt.datetime
+    age_minutes: int
+
+    @property
+    def finding_text(self) -> str:
+        """The finding, when it reads at a glance: a run "from minute 40 to minute 46" is
+        counted from the session's opening, which means nothing on the floor (the session
+        page has it)."""
+        if "minute" in self.finding:
+            return ""
+        text = self.finding
+        for raw, shown in FINDING_WORDS.items():
+            text = text.replace(raw, shown)
+        return text
+
+    @property
+    def label(self) -> str:
+        """``bp_high_sustained`` as ``BP high sustained``."""
+        text = " ".join("BP" if word == "bp" else word for word in self.code.split("_"))
+        return text[:1].upper() + text[1:]
+
+
+@dataclass(frozen=True)
+class CheckDue:
+    """Checks of one kind in one state: ``count`` of them, the earliest due at ``due_at``."""
+
+    label: str
+    status: str  # "overdue", "due" or "upcoming"
+    due_at: dt.datetime
+    count: int = 1
+
+
+@dataclass(frozen=True)
+class BoardRow:
+    session_id: int
+    chair: str
+    room: str
+    patient: str  # initials
+    mrn: str
+    route: str
+    status: str
+    elapsed_minutes: int
+    dose_minutes: int | None
+    infusion: Infusion
+    last_vitals: LastVitals | None
+    alerts: tuple[OpenAlert, ...]
+    checks: tuple[CheckDue, ...]
+    next_check: CheckDue | None
+    checks_note: str
+    level: str = field(default="ok")  # "critical", "warning" or "ok": the row's colour
+
+    @property
+    def url(self) -> str:
+        return f"/sessions/{self.session_id}/"
+
+    @property
+    def elapsed_text(self) -> str:
+        return duration_text(self.elapsed_minutes)
+
+    @property
+    def dose_text(self) -> str:
+        return duration_text(self.dose_minutes or 0)
+
+
+def duration_text(minutes: int) -> str:
+    """``7 min``, ``1 h 05 min``."""
+    hours, rest = divmod(minutes, 60)
+    return f"{hours} h {rest:02d} min" if hours else f"{rest} min"
+
+
+def initials(given: str, family: str) -> str:
+    return "".join(f"{part[0].upper()}." for part in (given, family) if part)
+
+
+def whole_minutes(delta: dt.timedelta) -> int:
+    return max(0, int(delta.total_seconds() // 60))
+
+
+def infusion_of(events: Sequence[tuple[str, Decimal | None]], route: str) -> Infusion:
+    """The infusion as the latest event left it; a resume without a rate keeps the last one."""
+    if not events:
+        return Infusion("not started" if route == "iv" else "none")
+    state, rate = "not started", None
+    for kind, new_rate in events:
+        if kind in ("start", "rate_change", "resume"):
+            state, rate = "running", new_rate or rate
+        elif kind == "pause":
+            state = "paused"
+        elif kind == "stop":
+            state = "stopped"
+    return Infusion(state, rate)
+
+
+def last_vitals_of(readings: Sequence[tuple[dt.datetime, dict]], now: dt.datetime):
+    if not readings:
+        return None
+    latest: dict = {}
+    bp_at = None
+    for at, values in readings:
+        latest.update(values)
+        if "systolic_mmhg" in values or "diastolic_mmhg" in values:
+            bp_at = at
+    newest = readings[-1][0]
+    bp_age = None
+    if bp_at is not None and newest - bp_at >= dt.timedelta(minutes=1):
+        bp_age = whole_minutes(now - bp_at)
+    return LastVitals(latest, whole_minutes(now - newest), bp_age, now - newest > STALE_AFTER)
+
+
+def checks_of(
+    facts: SessionFacts, now: dt.datetime, policy: safety.MonitoringPolicy
+) -> tuple[list[CheckDue], CheckDue | None, str]:
+    """Due and overdue checks (overdue first), the next upcoming one, or why there are none."""
+    if facts.dose_started_at is None:
+        return [], None, "checks start with dosing"
+    try:
+        schedule = policy.for_route(facts.route)
+    except safety.PolicyError:
+        return [], None, f"no monitoring schedule for {ROUTE_LABELS.get(facts.route, facts.route)}"
+    # Only a reading that measures everything some check requires can satisfy a check.
+    requirements = {check.requires for check in schedule.checks}
+    start = facts.opened_at
+
+    def minute(at: dt.datetime) -> Decimal:
+        return vitals.minute_from(at, start)
+
+    readings = [
+        vitals.VitalReading(minute=minute(at), **values)
+        for at, values in facts.readings
+        if any(all(name in values for name in needed) for needed in requirements)
+    ]
+    placed = safety.monitoring_checks(
+        facts.route,
+        dose_start_minute=minute(facts.dose_started_at),
+        dose_end_minute=None if facts.dose_ended_at is None else minute(facts.dose_ended_at),
+        now_minute=minute(now),
+        readings=readings,
+        policy=policy,
+    )
+
+    def at_minute(value: Decimal) -> dt.datetime:
+        return start + dt.timedelta(minutes=float(value))
+
+    grouped: dict[tuple[str, str], CheckDue] = {}
+    for check in sorted(placed, key=lambda c: (c.status != "overdue", c.due_minute or 0)):
+        if check.status not in ("due", "overdue"):
+            continue
+        key = (check.status, check.label)
+        if key in grouped:
+            grouped[key] = replace(grouped[key], count=grouped[key].count + 1)
+        else:
+            grouped[key] = CheckDue(check.label, check.status, at_minute(check.due_minute))
+    upcoming = next(
+        (c for c in placed if c.status == "upcoming" and c.due_minute is not None), None
+    )
+    following = (
+        None
+        if upcoming is None
+        else CheckDue(upcoming.label, "upcoming", at_minute(upcoming.due_minute))
+    )
+    return list(grouped.values()), following, ""
+
+
+def row_of(facts: SessionFacts, now: dt.datetime, policy: safety.MonitoringPolicy) -> BoardRow:
+    alerts = tuple(
+        sorted(
+            (
+                OpenAlert(code, level, action, finding, raised, whole_minutes(now - raised))
+                for code, level, action, finding, raised in facts.open_alerts
+            ),
+            key=lambda a: (a.level != "critical", -a.raised_at.timestamp()),
+        )
+    )
+    checks, upcoming, note = checks_of(facts, now, policy)
+    overdue = any(c.status == "overdue" for c in checks)
+    if any(a.level == "critical" for a in alerts):
+        level = "critical"
+    elif alerts or overdue:
+        level = "warning"
+    else:
+        level = "ok"
+    return BoardRow(
+        session_id=facts.session_id,
+        chair=facts.chair or "No chair",
+        room=facts.room or "",
+        patient=initials(facts.given_name, facts.family_name),
+        mrn=facts.mrn,
+        route=ROUTE_LABELS.get(facts.route, facts.route),
+        status=STATUS_LABELS.get(facts.status, facts.status),
+        elapsed_minutes=whole_minutes(now - facts.opened_at),
+        dose_minutes=None
+        if facts.dose_started_at is None
+        else whole_minutes(now - facts.dose_started_at),
+        infusion=infusion_of(facts.infusion_events, facts.route),
+        last_vitals=last_vitals_of(facts.readings, now),
+        alerts=alerts,
+        checks=tuple(checks),
+        next_check=upcoming,
+        checks_note=note,
+        level=level,
+    )
+
+
+def board_rows(
+    sessions: Sequence[SessionFacts],
+    now: dt.datetime,
+    policy: safety.MonitoringPolicy = safety.DEFAULT_MONITORING,
+) -> list[BoardRow]:
+    """One row per session, in the order given (by chair); pure."""
+    return [row_of(facts, now, policy) for facts in sessions]
+
+
+# ---------------------------------------------------------------- reading the floor
+
+
+def floor_facts() -> list[SessionFacts]:
+    """Every running session by room and chair (chairless last), in four queries."""
+    sessions = list(
+        TreatmentSession.objects.active()
+        .select_related("patient", "chair__room")
+        .only(
+            "route",
+            "status",
+            "opened_at",
+            "dose_started_at",
+            "dose_ended_at",
+            "patient__given_name",
+            "patient__family_name",
+            "patient__mrn",
+            "chair__name",
+            "chair__room__name",
+        )
+        .order_by("chair__room__name", "chair__name", "opened_at", "id")
+    )
+    sessions.sort(key=lambda s: s.chair_id is None)
+    ids = [s.pk for s in sessions]
+    if not ids:
+        return []
+    events = defaultdict(list)
+    for session_id, kind, rate in (
+        InfusionEvent.objects.filter(session_id__in=ids, status=RecordStatus.FINAL)
+        .order_by("at", "id")
+        .values_list("session_id", "kind", "rate_mg_per_min")
+    ):
+        events[session_id].append((kind, rate))
+    readings = defaultdict(list)
+    for session_id, at, *values in (
+        VitalReading.objects.filter(session_id__in=ids, status=RecordStatus.FINAL)
+        .order_by("at", "id")
+        .values_list("session_id", "at", *MEASUREMENTS)
+    ):
+        measured = {n: v for n, v in zip(MEASUREMENTS, values, strict=True) if v is not None}
+        readings[session_id].append((at, measured))
+    alerts = defaultdict(list)
+    for session_id, *alert in SafetyAlert.objects.filter(
+        session_id__in=ids, acknowledged_at__isnull=True
+    ).values_list("session_id", "code", "level", "action", "finding", "raised_at"):
+        alerts[session_id].append(tuple(alert))
+    return [
+        SessionFacts(
+            session_id=s.pk,
+            chair=s.chair.name if s.chair_id else None,
+            room=s.chair.room.name if s.chair_id else None,
+            given_name=s.patient.given_name,
+            family_name=s.patient.family_name,
+            mrn=s.patient.mrn,
+            route=s.route,
+            status=s.status,
+            opened_at=s.opened_at,
+            dose_started_at=s.dose_started_at,
+            dose_ended_at=s.dose_ended_at,
+            infusion_events=tuple(events[s.pk]),
+            readings=tuple(readings[s.pk]),
+            open_alerts=tuple(alerts[s.pk]),
+        )
+        for s in sessions
+    ]
+
+
+@login_required
+def board(request):
+    """The board page; an HTMX poll gets the rows partial only."""
+    require_permission(request, "board.view")
+    facts = floor_facts()
+    now = timezone.now()
+    rows = board_rows(facts, now)
+    trail.record(
+        action="board.view",
+        request=request,
+        detail={
+            "sessions": [f.session_id for f in facts],
+            "partial": bool(request.htmx),
+        },
+    )
+    context = {
+        "rows": rows,
+        "now": now,
+        "critical": sum(row.level == "critical" for row in rows),
+        "poll_seconds": 5,
+    }
+    template = "charting/board_rows.html" if request.htmx else "charting/board.html"
+    return render(request, template, context)

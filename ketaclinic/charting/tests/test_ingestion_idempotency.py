@@ -1,0 +1,120 @@
+"""An ``Idempotency-Key`` makes a monitor's retry safe: a repeat returns the stored answer
+(same status, same body) and stores nothing more; the same key with another body is refused;
+a request refused before it was processed does not use up its key."""
+
+from __future__ import annotations
+
+import pytest
+
+from ketaclinic.audit.models import AuditEvent
+from ketaclinic.charting.models import IngestionRequest, VitalReading
+from ketaclinic.charting.tests.floor import (
+    make_chairs,
+    make_session,
+    monitor_in,
+    post_vitals,
+    reading,
+)
+
+
+@pytest.fixture
+def floor(prescriber, nurse, patient_a):
+    chair, spare = make_chairs(2)
+    session = make_session(patient=patient_a, prescriber=prescriber, nurse=nurse, chair=chair)
+    device, token = monitor_in(chair)
+    return session, device, token, spare
+
+
+def test_a_repeat_returns_the_stored_answer_and_stores_one_copy(floor):
+    session, device, token, _ = floor
+    body = {"readings": [reading(3), reading(1, systolic_mmhg=186, diastolic_mmhg=104)]}
+
+    first = post_vitals(session.pk, token, body, key="batch-0001")
+    again = post_vitals(session.pk, token, body, key="batch-0001")
+
+    assert first.status_code == 201
+    assert again.status_code == 201
+    assert again.json() == first.json()
+    assert again["Idempotent-Replayed"] == "true"
+    assert "Idempotent-Replayed" not in first
+    assert first.json()["stored"] == 2
+    assert [a["code"] for a in first.json()["alerts"]] == ["bp_high"]
+    assert VitalReading.objects.filter(session=session).count() == 2
+    assert session.alerts.count() == 1
+    assert IngestionRequest.objects.filter(device=device, key="batch-0001").count() == 1
+    assert AuditEvent.objects.filter(action="session.vitals").count() == 1
+
+
+def test_the_same_key_with_a_different_body_is_refused(floor):
+    session, _, token, _ = floor
+    post_vitals(session.pk, token, reading(2), key="batch-0002")
+
+    response = post_vitals(session.pk, token, reading(1, heart_rate_bpm=90), key="batch-0002")
+
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "Idempotency-Key"
+    assert "different body" in response.json()["message"]
+    assert VitalReading.objects.filter(session=session).count() == 1
+
+
+def test_the_same_body_to_another_session_path_is_a_different_request(floor, prescriber):
+    session, _, token, _ = floor
+    body = reading(2)
+    post_vitals(session.pk, token, body, key="batch-0003")
+
+    response = post_vitals(session.pk + 1000, token, body, key="batch-0003")
+
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "Idempotency-Key"
+
+
+def test_a_repeat_of_an_answer_that_stored_nothing_is_that_same_answer(floor):
+    session, _, token, _ = floor
+    body = {"readings": [reading(1, spo2_pct=140)]}
+
+    first = post_vitals(session.pk, token, body, key="batch-0004")
+    again = post_vitals(session.pk, token, body, key="batch-0004")
+
+    assert first.status_code == again.status_code == 422
+    assert again.json() == first.json()
+    assert again["Idempotent-Replayed"] == "true"
+
+
+def test_a_request_refused_before_processing_leaves_its_key_unused(
+    floor, prescriber, nurse, patient_b
+):
+    session, device, token, spare = floor
+    elsewhere = make_session(patient=patient_b, prescriber=prescriber, nurse=nurse, chair=spare)
+    body = reading(1)
+
+    refused = post_vitals(elsewhere.pk, token, body, key="batch-0005")
+    malformed = post_vitals(session.pk, token, {"readings": []}, key="batch-0005")
+    accepted = post_vitals(session.pk, token, body, key="batch-0005")
+
+    assert refused.status_code == 404
+    assert malformed.status_code == 422
+    assert accepted.status_code == 201
+    assert IngestionRequest.objects.get(device=device, key="batch-0005").response_status == 201
+
+
+def test_keys_belong_to_their_device(floor, prescriber, nurse, patient_b):
+    session, _, token, spare = floor
+    other = make_session(patient=patient_b, prescriber=prescriber, nurse=nurse, chair=spare)
+    _, other_token = monitor_in(spare, "Second monitor")
+
+    mine = post_vitals(session.pk, token, reading(1), key="shared-key")
+    theirs = post_vitals(other.pk, other_token, reading(1), key="shared-key")
+
+    assert mine.status_code == theirs.status_code == 201
+    assert theirs.json()["session_id"] == other.pk
+    assert VitalReading.objects.filter(session=other).count() == 1
+
+
+def test_the_key_is_required_and_bounded(floor):
+    session, _, token, _ = floor
+
+    too_long = post_vitals(session.pk, token, reading(1), key="k" * 101)
+
+    assert too_long.status_code == 422
+    assert too_long.json()["errors"][0]["field"] == "Idempotency-Key"
+    assert VitalReading.objects.count() == 0

@@ -1,0 +1,21 @@
+from django.apps import AppConfig
+from django.apps import apps as global_apps
+from django.db.models.signals import post_migrate
+
+
+def seed_after_migrate(sender, apps=None, **kwargs) -> None:
+    """Shipped instruments are back after every migrate and every flush."""
+    # flush sends post_migrate without ``apps``; migrate sends the migration state.
+    apps = apps or global_apps
+    from .seeding import seed_instruments
+
+    seed_instruments(apps.get_model("outcomes", "InstrumentDefinition"))
+
+
+class OutcomesConfig(AppConfig):
+    name = "ketaclinic.outcomes"
+    label = "outcomes"
+    verbose_name = "Outcomes"
+
+    def ready(self) -> None:
+        post_migrate.connect(seed_after_migrate, sender=self)

@@ -1,0 +1,32 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from ketaclinic.analytics import views as analytics_views
+from ketaclinic.api import api
+from ketaclinic.outcomes.urls import portal_patterns as outcomes_portal
+from ketaclinic.patients import views as patient_views
+from ketaclinic.scheduling import patient_link
+
+admin.site.site_header = "ketaclinic administration"
+
+urlpatterns = [
+    path("", patient_views.home, name="home"),
+    path("accounts/", include("ketaclinic.accounts.urls")),
+    path("patients/", include("ketaclinic.patients.urls")),
+    path("patients/<int:patient_id>/screenings/", include("ketaclinic.screening.urls")),
+    path("patients/<int:patient_id>/plans/", include("ketaclinic.plans.urls")),
+    path("portal/", patient_views.portal, name="portal"),
+    path("portal/questionnaires/", include(outcomes_portal)),
+    path("outcomes/", include("ketaclinic.outcomes.urls")),
+    path("dashboard/", include("ketaclinic.analytics.urls")),
+    path("assets/plotly.min.js", analytics_views.plotly_js, name="plotly_js"),
+    path("audit/", include("ketaclinic.audit.urls")),
+    path("inventory/", include("ketaclinic.inventory.urls")),
+    path("rems/", include("ketaclinic.charting.rems_urls")),
+    path("calendar/", include("ketaclinic.scheduling.urls")),
+    path("board/", include("ketaclinic.charting.board_urls")),
+    path("sessions/", include("ketaclinic.charting.urls")),
+    path("confirm/<str:token>/", patient_link.confirm, name="confirm"),
+    path("api/v1/", api.urls),
+    path("admin/", admin.site.urls),
+]
