@@ -5,6 +5,10 @@ PY := $(VENV)/bin/python
 PYTEST := $(PY) -m pytest
 PG_URL ?= postgres://postgres@127.0.0.1:5432/ketaclinic
 PYTEST_WORKERS ?= 2
+# Browser tests share the database with the live server's threads. An in-memory SQLite
+# database there locks whole tables ("database table is locked") whenever a page polls
+# while the test writes; a file in WAL mode lets readers and the writer overlap, as in use.
+BROWSER_PYTEST := SQLITE_TEST_PATH=$(CURDIR)/var/browser-tests.sqlite3 $(PYTEST)
 
 .PHONY: run test ci lint format migrations-check test-sqlite test-postgres test-browser \
         browser-deps postgres-db bench clean
@@ -24,7 +28,7 @@ run: $(VENV)/.installed
 
 test: $(VENV)/.installed browser-deps
 	$(PYTEST) -n $(PYTEST_WORKERS) -m "not browser"
-	$(PYTEST) -m browser
+	$(BROWSER_PYTEST) -m browser
 
 ci: lint migrations-check test-sqlite test-postgres test-browser
 
@@ -46,7 +50,7 @@ test-postgres: $(VENV)/.installed postgres-db
 	DATABASE_URL=$(PG_URL) $(PYTEST) -n $(PYTEST_WORKERS) -m "not browser"
 
 test-browser: $(VENV)/.installed browser-deps
-	$(PYTEST) -m browser
+	$(BROWSER_PYTEST) -m browser
 
 # Debian's Chromium drives the browser tests; never a downloaded browser build.
 browser-deps:
