@@ -4,9 +4,10 @@
 authenticates with its own bearer token (``manage.py monitor_create``), is bound to a chair,
 and may write only to the session running in that chair; any other session is "not found".
 Every request carries an ``Idempotency-Key``: the first request with a key is processed and
-its answer stored (``IngestionRequest``, unique per device and key, claimed by inserting it
-first inside the transaction, so concurrent duplicates wait for the first and then replay
-its answer); a repeat gets the stored answer; the same key with another body is refused.
+its answer stored (``IngestionRequest``, unique per device and key, written in the same
+transaction as the readings, so a concurrent duplicate fails on the unique key, loses its
+readings with its transaction and replays the first answer); a repeat gets the stored
+answer; the same key with another body is refused.
 
 Readings that no body can show are rejected one by one with their index and reason, and
 the rest of the batch is stored: 201 when anything was stored, 422 when nothing was.
@@ -264,14 +265,18 @@ def reading_from(session: TreatmentSession, item: Any, now: dt.datetime) -> serv
     return new
 
 
+# What storing readings and judging them reads of the session (see services.vitals_record).
+INGESTION_FIELDS = ("id", "patient_id", "chair_id", "status", "opened_at")
+
+
 def running_session(device, session_id: int) -> TreatmentSession:
     """The session, locked, if it is running in the device's chair; otherwise 404."""
-    session = (
-        TreatmentSession.objects.select_for_update()
-        .filter(pk=session_id, chair_id=device.chair_id, status__in=ACTIVE)
-        .first()
-    )
-    if session is None:
+    sessions = TreatmentSession.objects.select_for_update().only(*INGESTION_FIELDS)
+    try:  # the status is checked here rather than in SQL: the simplest query is the fastest
+        session = sessions.get(pk=session_id, chair_id=device.chair_id)
+    except TreatmentSession.DoesNotExist:
+        session = None
+    if session is None or session.status not in ACTIVE:
         raise Refused(404, "Not found.")
     return session
 
@@ -370,27 +375,25 @@ def vitals_ingest(
         items = batch_items(body)
         digest = body_digest(session_id, body)
         try:
-            # The key is claimed by inserting it first, in the same transaction as the
-            # readings: a concurrent request with the same key waits on the unique index
-            # (PostgreSQL) or on the write lock taken at BEGIN IMMEDIATE (SQLite), then
-            # fails to insert and replays what the first one stored.
+            # The key and its answer are stored in the same transaction as the readings, so
+            # a repeat fails on the key's unique index, which rolls its readings back, and
+            # replays the stored answer. Repeats are rare: the key is looked up only then.
             with transaction.atomic():
-                claim = IngestionRequest.objects.create(
+                status, answer = ingest(request, device, session_id, items, timezone.now())
+                IngestionRequest.objects.create(
                     device=device,
                     key=idempotency_key,
                     body_sha256=digest,
-                    response_status=0,
-                    response={},
+                    response_status=status,
+                    response=answer,
                 )
-                status, answer = ingest(request, device, session_id, items, timezone.now())
-                claim.response_status, claim.response = status, answer
-                claim.save(update_fields=["response_status", "response"])
         except IntegrityError:
-            stored = IngestionRequest.objects.filter(device=device, key=idempotency_key).first()
-            if stored is None:
+            if (earlier := earlier_request(device, idempotency_key)) is None:
                 raise  # not the key: a bug, not a retry
-            return replay(request, response, stored, digest)
+            return replay(request, response, earlier, digest)
     except Refused as refusal:
+        if refusal.status == 404 and (earlier := earlier_request(device, idempotency_key)):
+            return replay(request, response, earlier, digest)  # sent before the session ended
         if refusal.status == 404:
             trail.record(
                 action="monitor.refused",
@@ -401,6 +404,10 @@ def vitals_ingest(
             )
         return api_error(request, refusal)
     return Reply(status, answer)
+
+
+def earlier_request(device, key: str) -> IngestionRequest | None:
+    return IngestionRequest.objects.filter(device=device, key=key).first()
 
 
 def replay(request, response: HttpResponse, stored: IngestionRequest, digest: str):

@@ -69,4 +69,7 @@ def monitor_for_token(raw: str) -> MonitorDevice | None:
     """The active monitor holding ``raw``, or None (unknown, revoked or not a device token)."""
     if not is_device_token(raw):
         return None
-    return MonitorDevice.objects.filter(key_hash=hash_token(raw), revoked_at__isnull=True).first()
+    try:  # get, not first: the hash is unique, and every reading a monitor sends asks
+        return MonitorDevice.objects.get(key_hash=hash_token(raw), revoked_at__isnull=True)
+    except MonitorDevice.DoesNotExist:
+        return None

@@ -185,15 +185,15 @@ def vitals_record(
 ) -> tuple[list[VitalReading], list[SafetyAlert]]:
     """Store readings (already checked with ``check_reading``) and raise the alerts they meet."""
     policy = clinic_policy()
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):  # all or nothing, inside the caller's if any
         rows = VitalReading.objects.bulk_create(
             [
-                VitalReading(
-                    session=session,
+                VitalReading(  # by id: setting related objects costs time on every row
+                    session_id=session.pk,
                     at=new.at,
                     source=source,
-                    device=device,
-                    recorded_by=recorded_by,
+                    device_id=getattr(device, "pk", None),
+                    recorded_by_id=getattr(recorded_by, "pk", None),
                     **{k: v for k, v in new.values.items() if v is not None},
                 )
                 for new in readings

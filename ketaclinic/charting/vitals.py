@@ -16,6 +16,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime
 from decimal import Decimal
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -78,6 +79,8 @@ def as_decimal(value: Any, field: str) -> Decimal:
     neighbour. Booleans are refused although Python counts them as integers: ``true`` is
     never a blood pressure.
     """
+    if type(value) is int:  # the common case, and exact (bool is a subclass, not int)
+        return Decimal(value)
     if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
         raise ImplausibleReading(field, f"{field} must be a number, not {value!r}")
     number = value if isinstance(value, Decimal) else Decimal(str(value))
@@ -187,7 +190,11 @@ class PlausibilityLimits:
 
     def for_field(self, field: str) -> Limit | None:
         """The limit for ``field``, or ``None`` when the policy sets none."""
-        return next((limit for limit in self.limits if limit.field == field), None)
+        return self._by_field.get(field)
+
+    @cached_property
+    def _by_field(self) -> dict[str, Limit]:  # every stored reading asks, field by field
+        return {limit.field: limit for limit in self.limits}
 
 
 def load_limits(path: Path = DATA_DIR / "plausibility_limits.yaml") -> PlausibilityLimits:
@@ -228,9 +235,10 @@ def reading_problems(
         )
     if not reading.measures(MEASUREMENT_FIELDS):
         problems.append(ImplausibleReading("reading", "a reading needs at least one vital sign"))
-    for name in MEASUREMENT_FIELDS:
-        value, limit = reading.value(name), limits.for_field(name)
-        if value is not None and limit is not None and (problem := limit.problem(value)):
+    for name in MEASUREMENT_FIELDS:  # every stored reading passes here: kept lean
+        if (value := getattr(reading, name)) is None:
+            continue
+        if (limit := limits.for_field(name)) is not None and (problem := limit.problem(value)):
             problems.append(problem)
     if limits.diastolic_below_systolic and (problem := _diastolic_not_below(reading)):
         problems.append(problem)
