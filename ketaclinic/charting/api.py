@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.http import HttpResponse
 from django.utils import timezone
 from ninja import Field, Header, Router, Schema
@@ -271,11 +271,16 @@ INGESTION_FIELDS = ("id", "patient_id", "chair_id", "status", "opened_at")
 
 def running_session(device, session_id: int) -> TreatmentSession:
     """The session, locked, if it is running in the device's chair; otherwise 404."""
-    sessions = TreatmentSession.objects.select_for_update().only(*INGESTION_FIELDS)
-    try:  # the status is checked here rather than in SQL: the simplest query is the fastest
-        session = sessions.get(pk=session_id, chair_id=device.chair_id)
-    except TreatmentSession.DoesNotExist:
-        session = None
+    # Raw, like the device lookup, because every batch asks; the row stays locked until
+    # the batch is stored (SQLite's IMMEDIATE transaction already holds the database).
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    found = TreatmentSession.objects.raw(
+        f"SELECT {', '.join(INGESTION_FIELDS)} "
+        f"FROM {connection.ops.quote_name(TreatmentSession._meta.db_table)} "
+        f"WHERE id = %s AND chair_id = %s{lock}",
+        [session_id, device.chair_id],
+    )
+    session = next(iter(found), None)
     if session is None or session.status not in ACTIVE:
         raise Refused(404, "Not found.")
     return session

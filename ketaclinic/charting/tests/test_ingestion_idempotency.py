@@ -68,6 +68,24 @@ def test_the_same_body_to_another_session_path_is_a_different_request(floor, pre
     assert response.json()["errors"][0]["field"] == "Idempotency-Key"
 
 
+def test_a_repeat_sent_after_the_session_ended_still_gets_its_answer(floor):
+    """A monitor that lost the first answer retries; discharge meanwhile is no reason to 404."""
+    session, _, token, _ = floor
+    body = {"readings": [reading(2)]}
+    first = post_vitals(session.pk, token, body, key="batch-late")
+    session.status = "discharged"
+    session.save(update_fields=["status"])
+
+    again = post_vitals(session.pk, token, body, key="batch-late")
+    fresh = post_vitals(session.pk, token, body, key="batch-new")
+
+    assert first.status_code == again.status_code == 201
+    assert again.json() == first.json()
+    assert again["Idempotent-Replayed"] == "true"
+    assert fresh.status_code == 404
+    assert VitalReading.objects.filter(session=session).count() == 1
+
+
 def test_a_repeat_of_an_answer_that_stored_nothing_is_that_same_answer(floor):
     session, _, token, _ = floor
     body = {"readings": [reading(1, spo2_pct=140)]}
