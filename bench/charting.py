@@ -5,7 +5,7 @@ Run with ``.venv/bin/python bench/charting.py`` (or ``make bench``). Never part 
 1. Pages: the patient chart (summary and Sessions tab) and the session page of a patient with
    10 and with 1,000 past sessions: server time p50/p95 over 50 requests through Django's test
    client in-process, and the SQL query count. Target: p95 < 50 ms, and the same query count
-   at both sizes.
+   at both sizes with p95 growing at most 1.2x.
 2. The live board with 20 active chairs, each with an hour of one-minute vitals: the HTMX
    poll and the full page, p50/p95 over 50 requests. Target: p95 < 100 ms.
 3. Vitals ingestion through the API (batches of 60, each with an Idempotency-Key, from a
@@ -44,6 +44,7 @@ ROOT = Path(__file__).resolve().parents[1]
 PG_ADMIN_URL = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432/postgres")
 REQUESTS = 50
 PAGE_TARGET_MS = 50
+GROWTH_TARGET = 1.2  # p95 at 1,000 sessions over p95 at 10
 BOARD_TARGET_MS = 100
 INGEST_TARGET = 0.5
 BATCH = 60
@@ -135,7 +136,10 @@ def print_report(sqlite_result: dict, pg_result: dict | None, pg_note: str) -> N
                 continue
             target = f"p95 < {PAGE_TARGET_MS} ms: {verdict(row['p95_ms'] < PAGE_TARGET_MS)}"
             if row is rows[-1]:
+                growth = row["p95_ms"] / rows[0]["p95_ms"]
                 target += f"; same queries: {verdict(same)}"
+                target += f"; growth {growth:.2f}x <= {GROWTH_TARGET}x: "
+                target += verdict(growth <= GROWTH_TARGET)
             print(
                 f"  {page:<34}{row['sessions']:>9,}{row['p50_ms']:>9.1f}{row['p95_ms']:>9.1f}"
                 f"{row['queries']:>9}  {target}"

@@ -9,7 +9,15 @@ from django.core.exceptions import ValidationError
 
 from ketaclinic.audit.models import Outcome
 from ketaclinic.charting import workflow
-from ketaclinic.charting.models import IntegrationNote, SessionStatus, TreatmentSession
+from ketaclinic.charting.models import (
+    AdverseEvent,
+    IntegrationNote,
+    SafetyAlert,
+    SessionStatus,
+    SideEffect,
+    TreatmentSession,
+)
+from ketaclinic.charting.tabs import session_rows
 from ketaclinic.charting.tests.session_makers import (
     ago,
     checked_in_visit,
@@ -96,6 +104,61 @@ def test_the_sessions_tab_lists_sessions_with_dose_and_alerts(patient_a, prescri
     assert "<strong>35.2 mg</strong>" in body
     assert "1 open" in body
     assert last_event("patient.view").detail == {"section": "sessions"}
+
+
+def test_each_row_counts_its_own_alerts_side_effects_and_adverse_events(
+    patient_a, prescriber, nurse
+):
+    quiet = started(open_session(patient_a, prescriber, nurse), nurse, prescriber, minutes_ago=90)
+    busy = TreatmentSession.objects.get(pk=quiet.pk)
+    busy.pk, busy.appointment, busy.chair, busy.session_number = None, None, None, 2
+    busy.save()
+    SafetyAlert.objects.create(
+        session=busy,
+        code="spo2_low",
+        level="critical",
+        action="a",
+        basis="b",
+        finding="f",
+        raised_at=ago(20),
+        acknowledged_by=nurse,
+        acknowledged_at=ago(19),
+        action_taken="O2",
+    )
+    SafetyAlert.objects.create(
+        session=busy,
+        code="bp_high",
+        level="warning",
+        action="a",
+        basis="b",
+        finding="f",
+        raised_at=ago(10),
+    )
+    SideEffect.objects.create(session=busy, code="nausea", severity="mild")
+    SideEffect.objects.create(
+        session=busy,
+        code="dizziness",
+        severity="mild",
+        status="entered_in_error",
+        error_reason="wrong patient",
+    )
+    AdverseEvent.objects.create(session=busy, description="Vomited twice")
+
+    rows = {row.session.pk: row for row in session_rows(TreatmentSession.objects.all())}
+
+    counts = lambda row: (  # noqa: E731
+        row.alerts,
+        row.open_alerts,
+        row.critical_alerts,
+        row.side_effects,
+        row.adverse_events,
+    )
+    assert counts(rows[busy.pk]) == (2, 1, 1, 1, 1)
+    assert counts(rows[quiet.pk]) == (0, 0, 0, 0, 0)
+    assert rows[quiet.pk].delivered_mg is not None
+    body = signed_in(nurse).get(f"/patients/{patient_a.pk}/tab/sessions/").content.decode()
+    assert "2 (1 critical)" in body
+    assert busy.plan.protocol.name in body
 
 
 def test_the_tab_offers_a_checked_in_visit_to_open(visit, patient_a, nurse):
