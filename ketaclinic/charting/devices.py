@@ -8,6 +8,7 @@ prefix so the API can tell them from staff tokens without a second lookup.
 
 from __future__ import annotations
 
+import datetime as dt
 import secrets
 
 from django.db import connection, transaction
@@ -17,7 +18,7 @@ from ketaclinic.accounts.models import hash_token
 from ketaclinic.audit import trail
 from ketaclinic.scheduling.models import Chair
 
-from .models import MonitorDevice
+from .models import IngestionRequest, MonitorDevice
 
 DEVICE_TOKEN_PREFIX = "kcm_"
 
@@ -76,3 +77,21 @@ def monitor_for_token(raw: str) -> MonitorDevice | None:
         f"SELECT * FROM {table} WHERE key_hash = %s AND revoked_at IS NULL", [hash_token(raw)]
     )
     return next(iter(found), None)
+
+
+def ingestion_keys_prune(*, older_than: dt.timedelta) -> int:
+    """Forget idempotency keys (and their stored answers) older than ``older_than``.
+
+    A monitor retries a batch within seconds or minutes; a key kept for a day covers every
+    retry, and without pruning the table grows by one row per batch for ever. A batch resent
+    after its key is gone is stored again, so keep the window well above any retry policy.
+    """
+    cutoff = timezone.now() - older_than
+    with transaction.atomic():
+        pruned, _ = IngestionRequest.objects.filter(created_at__lt=cutoff).delete()
+        trail.record(
+            action="monitor.keys_pruned",
+            actor_username="manage.py",
+            detail={"pruned": pruned, "older_than_hours": older_than.total_seconds() / 3600},
+        )
+    return pruned
