@@ -1,10 +1,16 @@
 """An ``Idempotency-Key`` makes a monitor's retry safe: a repeat returns the stored answer
 (same status, same body) and stores nothing more; the same key with another body is refused;
-a request refused before it was processed does not use up its key."""
+a request refused before it was processed does not use up its key; keys older than a day are
+pruned."""
 
 from __future__ import annotations
 
+import datetime as dt
+from io import StringIO
+
 import pytest
+from django.core.management import CommandError, call_command
+from django.utils import timezone
 
 from ketaclinic.audit.models import AuditEvent
 from ketaclinic.charting.models import IngestionRequest, VitalReading
@@ -136,3 +142,29 @@ def test_the_key_is_required_and_bounded(floor):
     assert too_long.status_code == 422
     assert too_long.json()["errors"][0]["field"] == "Idempotency-Key"
     assert VitalReading.objects.count() == 0
+
+
+def test_keys_older_than_the_window_are_pruned_and_recent_ones_kept(floor):
+    session, _, token, _ = floor
+    post_vitals(session.pk, token, reading(1), key="old")
+    recent = reading(2)
+    post_vitals(session.pk, token, recent, key="recent")
+    IngestionRequest.objects.filter(key="old").update(
+        created_at=timezone.now() - dt.timedelta(hours=25)
+    )
+    out = StringIO()
+
+    call_command("prune_ingestion_keys", stdout=out)
+
+    assert list(IngestionRequest.objects.values_list("key", flat=True)) == ["recent"]
+    assert "pruned 1 idempotency keys older than 24 h" in out.getvalue()
+    event = AuditEvent.objects.filter(action="monitor.keys_pruned").get()
+    assert event.detail == {"pruned": 1, "older_than_hours": 24.0}
+    again = post_vitals(session.pk, token, recent, key="recent")
+    assert again["Idempotent-Replayed"] == "true"
+
+
+def test_the_window_cannot_be_shorter_than_an_hour(floor):
+    with pytest.raises(CommandError, match="at least 1"):
+        call_command("prune_ingestion_keys", "--hours", "0")
+    assert not AuditEvent.objects.filter(action="monitor.keys_pruned").exists()
