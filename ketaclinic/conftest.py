@@ -27,6 +27,16 @@ settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 settings.WHITENOISE_USE_FINDERS = False
 
 
+@pytest.fixture(autouse=True)
+def fresh_vital_sign_policy():
+    """Each test reads the policy from its own database, not from a rolled-back one."""
+    from ketaclinic.charting import policy
+
+    policy.forget()
+    yield
+    policy.forget()
+
+
 def make_user(username: str, role: Role, **extra) -> User:
     user = User(username=username, role=role, first_name=username.title(), **extra)
     user.set_password(PASSWORD)

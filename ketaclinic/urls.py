@@ -25,6 +25,7 @@ urlpatterns = [
     path("rems/", include("ketaclinic.charting.rems_urls")),
     path("calendar/", include("ketaclinic.scheduling.urls")),
     path("board/", include("ketaclinic.charting.board_urls")),
+    path("policy/", include("ketaclinic.charting.policy_urls")),
     path("sessions/", include("ketaclinic.charting.urls")),
     path("confirm/<str:token>/", patient_link.confirm, name="confirm"),
     path("api/v1/", api.urls),

@@ -46,6 +46,9 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "clinical.calculate": CLINICIANS | {Role.FRONT_DESK},
     # Treatment floor (issue #5): the live board and the vital-sign evaluator.
     "board.view": CLINICIANS,
+    # The vital-sign policy: everyone on the floor may read it; a prescriber signs changes.
+    "policy.view": CLINICIANS | {Role.CLINIC_ADMIN},
+    "policy.edit": frozenset({Role.PRESCRIBER}),
     "vitals.evaluate": CLINICIANS,
     # Treatment sessions (issue #5): clinicians see them; nurses and prescribers chart and
     # discharge; only a prescriber overrides a checklist item; therapists write integration.

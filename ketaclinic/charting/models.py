@@ -536,3 +536,28 @@ class RemsForm(models.Model):
 
     def __str__(self) -> str:
         return f"REMS form for session {self.session_id}"
+
+
+class VitalSignPolicyVersion(models.Model):
+    """One signed version of the clinic's vital-sign thresholds (``charting/policy.py``).
+
+    Versions are only ever added: the newest is in force, and the shipped defaults
+    (``data/vital_sign_policy.yaml``) are in force until the first one.
+    """
+
+    number = models.PositiveIntegerField(unique=True)
+    values = models.JSONField(
+        help_text="Every editable threshold, as text: {'bp_high.systolic_mmhg': '180'}."
+    )
+    reason = models.TextField()
+    signed_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+    signed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-number"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(reason=""), name="policy_version_has_reason")
+        ]
+
+    def __str__(self) -> str:
+        return f"vital-sign policy v{self.number}"

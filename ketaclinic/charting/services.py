@@ -24,7 +24,7 @@ from ketaclinic.plans.models import PlanStatus
 from ketaclinic.protocols.catalog import get_protocol
 from ketaclinic.scheduling.models import Status as AppointmentStatus
 
-from . import safety, vitals
+from . import policy, safety, vitals
 from .models import (
     SESSION_TRANSITIONS,
     RecordStatus,
@@ -37,8 +37,8 @@ DRUG_OF_ROUTE = {"esketamine": "esketamine"}
 
 
 def clinic_policy() -> safety.VitalSignPolicy:
-    """The vital-sign policy in force (clinic-editable values arrive with the policy editor)."""
-    return safety.DEFAULT_POLICY
+    """The vital-sign policy in force: the clinic's newest signed version (``policy.py``)."""
+    return policy.in_force()
 
 
 def clinic_limits() -> vitals.PlausibilityLimits:
