@@ -14,6 +14,7 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC
+from functools import cache
 from typing import Any
 
 from django.conf import settings
@@ -113,14 +114,8 @@ def append(event: AuditEvent) -> None:
     """Chain ``event`` after the newest event and insert it (inside a transaction)."""
     event.seq, event.prev_hash = advance_chain_head()
     event.hash = event_hash(event)
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote(f.column) for f in EVENT_FIELDS)
+    insert, finish = append_statements(connection.vendor)
     values = [f.get_db_prep_save(getattr(event, f.attname), connection) for f in EVENT_FIELDS]
-    insert = (
-        f"INSERT INTO {quote(EVENTS)} ({columns}) "
-        f"VALUES ({', '.join(['%s'] * len(values))}) RETURNING {quote('id')}"
-    )
-    finish = f"UPDATE {quote(HEAD)} SET last_hash = %s WHERE id = 1"
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":  # one round trip for both statements
             cursor.execute(
@@ -133,6 +128,18 @@ def append(event: AuditEvent) -> None:
             event.pk = cursor.fetchone()[0]
             cursor.execute(finish, [event.hash])
     event._state.adding, event._state.db = False, connection.alias
+
+
+@cache
+def append_statements(vendor: str) -> tuple[str, str]:
+    """The event's INSERT and the head's UPDATE, written once per database engine."""
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(f.column) for f in EVENT_FIELDS)
+    insert = (
+        f"INSERT INTO {quote(EVENTS)} ({columns}) "
+        f"VALUES ({', '.join(['%s'] * len(EVENT_FIELDS))}) RETURNING {quote('id')}"
+    )
+    return insert, f"UPDATE {quote(HEAD)} SET last_hash = %s WHERE id = 1"
 
 
 def statements_per_event() -> int:

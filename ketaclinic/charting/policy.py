@@ -147,8 +147,8 @@ def forget() -> None:
 
 def checked_values(entered: Mapping[str, str]) -> dict[str, Decimal]:
     """Every editable number parsed and within its bounds; errors name the key."""
-    errors, values = {}, {}
-    for threshold in thresholds():
+    errors, values, editable = {}, {}, thresholds()
+    for threshold in editable:
         raw = str(entered.get(threshold.key, "")).strip()
         try:
             value = Decimal(raw)
@@ -161,7 +161,7 @@ def checked_values(entered: Mapping[str, str]) -> dict[str, Decimal]:
                 f"{threshold.high} {threshold.unit}"
             )
         values[threshold.key] = value
-    if unknown := set(entered) - {t.key for t in thresholds()}:
+    if unknown := set(entered) - {t.key for t in editable}:
         errors[sorted(unknown)[0]] = f"{sorted(unknown)[0]} is not a threshold of the policy"
     if errors:
         raise ValidationError(errors)

@@ -44,7 +44,6 @@ def vital_sign_policy(request):
             outcome=Outcome.INVALID if status == 422 else Outcome.REFUSED,
             detail={"errors": errors},
         )
-        in_force = policy.in_force()
     values = policy.values_of(in_force)
     rows = [
         {
