@@ -11,6 +11,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 from ketaclinic.audit.models import Outcome
 from ketaclinic.charting import workflow
@@ -133,7 +134,9 @@ def test_a_nurse_confirming_fasting_on_the_day_clears_it(patient_a, prescriber, 
 
 
 def test_a_weight_older_than_the_policy_blocks_a_weight_based_dose(session, nurse, prescriber):
-    session.patient.weights.update(measured_on=session.opened_at.date().replace(year=2020))
+    session.patient.weights.update(
+        measured_on=timezone.localdate(session.opened_at).replace(year=2020)
+    )
     walk_checklist(session, nurse, prescriber)
 
     with pytest.raises(ValidationError) as refused:
@@ -189,7 +192,9 @@ def test_a_critical_pre_treatment_reading_blocks_the_start(session, nurse, presc
 
 
 def test_a_prescriber_override_lets_the_session_start(session, nurse, prescriber):
-    session.patient.weights.update(measured_on=session.opened_at.date().replace(year=2020))
+    session.patient.weights.update(
+        measured_on=timezone.localdate(session.opened_at).replace(year=2020)
+    )
     walk_checklist(session, nurse, prescriber)
     workflow.checklist_override(
         request=request_by(prescriber),

@@ -9,6 +9,7 @@ import datetime as dt
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 from ketaclinic.charting import workflow
 from ketaclinic.charting.models import AdverseEvent, DissociationRating, MedicationGiven, SideEffect
@@ -154,7 +155,7 @@ def test_premedication_and_rescue_medication_are_charted(session, nurse):
 
 
 def test_product_lot_and_expiry_are_kept_and_an_expired_lot_refused(session, nurse):
-    today = session.opened_at.date()
+    today = timezone.localdate(session.opened_at)
     workflow.product_record(
         request=request_by(nurse),
         session=session,
@@ -179,7 +180,7 @@ def test_product_lot_and_expiry_are_kept_and_an_expired_lot_refused(session, nur
 
 
 def test_a_corrected_lot_keeps_the_old_value_in_the_audit_trail(session, nurse):
-    expiry = session.opened_at.date() + dt.timedelta(days=90)
+    expiry = timezone.localdate(session.opened_at) + dt.timedelta(days=90)
     for lot in ("K2231", "K2232"):
         workflow.product_record(
             request=request_by(nurse),

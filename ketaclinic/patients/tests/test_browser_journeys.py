@@ -6,6 +6,7 @@ import re
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from ketaclinic.conftest import sign_in
@@ -35,7 +36,7 @@ def test_a_nurse_finds_a_patient_and_records_a_weight_that_shows_on_the_chart(pa
     page.get_by_role("link", name="Weights").click()
     expect(page).to_have_url(re.compile(r"/tab/weights/$"))
     page.get_by_label("Weight (kg)").fill("72.4")
-    page.get_by_label("Measured on").fill(str(patient.created_at.date()))
+    page.get_by_label("Measured on").fill(str(timezone.localdate(patient.created_at)))
     page.get_by_role("button", name="Record weight").click()
 
     expect(page.get_by_text("Recorded weight: 72.4 kg")).to_be_visible()
@@ -51,7 +52,7 @@ def test_an_impossible_weight_is_refused_with_the_reason(page, demo_clinic):
     page.goto(f"/patients/{patient.pk}/tab/weights/")
     before = patient.weights.count()
     page.get_by_label("Weight (kg)").fill("900")
-    page.get_by_label("Measured on").fill(str(patient.created_at.date()))
+    page.get_by_label("Measured on").fill(str(timezone.localdate(patient.created_at)))
     page.get_by_role("button", name="Record weight").click()
     expect(page.get_by_text("Weight must be 30–250 kg.")).to_be_visible()
     assert patient.weights.count() == before

@@ -3,6 +3,8 @@ findings need review; refused if the record changed since it was evaluated."""
 
 from __future__ import annotations
 
+from django.utils import timezone
+
 from ketaclinic.audit.models import Outcome
 from ketaclinic.conftest import signed_in
 from ketaclinic.plans.tests.helpers import (
@@ -32,7 +34,7 @@ def test_a_prescriber_signs_an_eligible_screening(prescriber, nurse, patient_a):
     assert screening.status == ScreeningStatus.SIGNED
     assert screening.signed_by == prescriber
     assert screening.clinician_decision == "eligible"
-    assert screening.valid_until == validity.last_valid_day(screening.signed_at.date())
+    assert screening.valid_until == validity.last_valid_day(timezone.localdate(screening.signed_at))
     assert screening.fingerprint["adequate_trials"] == 3
     event = last_event("screening.sign")
     assert event.actor == prescriber
