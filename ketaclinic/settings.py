@@ -13,6 +13,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONCE as CSP_NONCE
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("KETACLINIC_VAR_DIR", BASE_DIR / "var"))
@@ -55,10 +56,36 @@ SECURE_SSL_REDIRECT = SECURE_MODE and env_bool("SECURE_SSL_REDIRECT", default=Tr
 SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", 31536000 if SECURE_MODE else 0))
 SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_MODE
 SECURE_HSTS_PRELOAD = SECURE_MODE
-if env_bool("BEHIND_PROXY"):
+# Behind a reverse proxy (BEHIND_PROXY=1) with PROXY_COUNT proxies in front of the app, the
+# client's address is the PROXY_COUNT-th X-Forwarded-For entry from the right; entries left of
+# it are client-supplied and ignored (ketaclinic/web/client.py). Lockout and audit use it.
+BEHIND_PROXY = env_bool("BEHIND_PROXY")
+PROXY_COUNT = int(os.environ.get("PROXY_COUNT") or os.environ.get("AXES_PROXY_COUNT") or 1)
+if BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy (django-csp): scripts only from our own origin or carrying this
+# response's nonce; no inline handlers, no eval (htmx's allowEval is off in base.html), no
+# framing, no plugins. Styles allow 'unsafe-inline' because Plotly and htmx set style
+# attributes and Plotly injects <style> elements; styles cannot run code. Images allow data:
+# for Plotly's mode-bar icons and the favicon.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'", CSP_NONCE],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+# Cache-Control: no-store on every response except these and STATIC_URL (web/headers.py).
+CACHEABLE_PATH_PREFIXES = ("/assets/",)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -70,6 +97,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "axes",
+    "csp",
+    "ninja",
+    "ketaclinic.web",
     "ketaclinic.audit",
     "ketaclinic.accounts",
     "ketaclinic.patients",
@@ -86,7 +116,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "ketaclinic.web.headers.NoStoreMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -181,7 +213,8 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_VERBOSE = False
-AXES_IPWARE_PROXY_COUNT = int(os.environ.get("AXES_PROXY_COUNT", 0)) or None
+# The client's address (not a proxy's): see BEHIND_PROXY above.
+AXES_CLIENT_IP_CALLABLE = "ketaclinic.web.client.client_address"
 
 LANGUAGE_CODE = "en-us"
 USE_TZ = True

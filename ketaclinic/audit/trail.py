@@ -22,6 +22,8 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 from django.utils import timezone
 
+from ketaclinic.web.client import client_address
+
 from .models import AuditChainHead, AuditEvent, Outcome
 
 GENESIS = "0" * 64
@@ -58,9 +60,10 @@ def chain_key() -> bytes:
 
 
 def client_ip(request) -> str | None:
+    """The client's address, not a reverse proxy's (``BEHIND_PROXY``, ``PROXY_COUNT``)."""
     if request is None:
         return None
-    return request.META.get("REMOTE_ADDR") or None
+    return client_address(request)
 
 
 def record(
