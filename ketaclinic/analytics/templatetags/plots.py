@@ -18,7 +18,7 @@ def plotly_script() -> str:
     if version is None:
         return ""
     return format_html(
-        '<script src="{}?v={}" defer onload="window.kcDrawPlots && window.kcDrawPlots()">'
+        '<script src="{}?v={}" defer data-draw-plots>'
         '</script><script src="{}" defer></script>',
         reverse("plotly_js"),
         version,
