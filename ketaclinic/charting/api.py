@@ -1,4 +1,8 @@
-"""Charting API: bedside-monitor vitals ingestion and the stateless vital-sign evaluator.
+"""Charting API: opening a session, bedside-monitor vitals, the vital-sign evaluator.
+
+``POST /api/v1/sessions`` opens the session of a checked-in treatment visit (as the
+appointment page does): 422 for what the visit or plan lacks, 409 while the chair still
+holds another running session.
 
 ``POST /api/v1/sessions/{id}/vitals`` takes readings from a bedside monitor. The monitor
 authenticates with its own bearer token (``manage.py monitor_create``), is bound to a chair,
@@ -26,16 +30,20 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.utils import timezone
 from ninja import Field, Header, Router, Schema
 from ninja import Status as Reply
 from ninja.security import HttpBearer
+from pydantic import ConfigDict
 
 from ketaclinic.accounts.access import require_permission
 from ketaclinic.audit import trail
 from ketaclinic.audit.models import Outcome
+from ketaclinic.patients.access import access_patient, refuse
+from ketaclinic.scheduling.models import Appointment
 
 from . import devices, safety, services, vitals
 from .models import ACTIVE, IngestionRequest, TreatmentSession, VitalSource
@@ -551,3 +559,83 @@ def invalid(request, errors: list[dict]):
     )
     summary = "; ".join(f"{e['field'] or 'body'}: {e['message']}" for e in errors)
     return api_error(request, Refused(422, summary, errors))
+
+
+# ---------------------------------------------------------------- opening a session
+
+
+class SessionOpenIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    appointment_id: int = Field(ge=1, le=2**63 - 1, description="A checked-in treatment visit.")
+
+
+class OpenedSessionOut(Schema):
+    id: int
+    patient_id: int
+    appointment_id: int
+    chair_id: int | None
+    status: str
+    session_number: int
+    route: str
+    planned_dose_mg: Decimal
+    opened_at: dt.datetime
+
+
+class SessionOpenRefusedOut(Schema):
+    """The standard error body; a 409 also names the session still running in the chair."""
+
+    message: str
+    errors: list[ErrorItem]
+    running_session_id: int | None = None
+
+
+@router.post(
+    "/sessions",
+    response={
+        200: OpenedSessionOut,
+        201: OpenedSessionOut,
+        404: SessionOpenRefusedOut,
+        409: SessionOpenRefusedOut,
+        422: SessionOpenRefusedOut,
+    },
+    summary="Open the session of a checked-in treatment visit",
+    description=(
+        "Opens the session from the patient's active signed plan (201); a visit whose session "
+        "is already open answers 200 with it. 422 when the visit is not checked in or the "
+        "plan is missing or of another route; 409 while the visit's chair still holds "
+        "another running session (named in the message: patient initials, MRN, opened at)."
+    ),
+)
+def session_open(request, payload: SessionOpenIn):
+    appointment = (
+        Appointment.objects.select_related("type", "patient", "chair")
+        .filter(pk=payload.appointment_id)
+        .first()
+    )
+    if appointment is None:
+        refuse(request, None, "session.chart", f"no appointment {payload.appointment_id}")
+        raise Http404("No such appointment.")
+    access_patient(request, appointment.patient_id, "session.chart")
+    already = TreatmentSession.objects.filter(appointment=appointment).exists()
+    try:
+        session = services.session_open(request=request, appointment=appointment)
+    except ValidationError as error:
+        trail.record(
+            action="session.open",
+            request=request,
+            patient_id=appointment.patient_id,
+            outcome=Outcome.INVALID,
+            detail={"errors": error.message_dict, "appointment": appointment.pk},
+        )
+        raise
+    except services.ChairBusy as busy:  # audited as refused by the service
+        return Reply(
+            409,
+            {
+                "message": busy.message,
+                "errors": [{"field": "appointment_id", "message": busy.message}],
+                "running_session_id": busy.other.pk,
+            },
+        )
+    return Reply(200 if already else 201, session)

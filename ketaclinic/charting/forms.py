@@ -77,6 +77,13 @@ class ChecklistForm(PanelForm):
     )
     note = forms.CharField(max_length=300, required=False, label="Note")
     second_checker = clinicians()
+    second_checker_password = forms.CharField(
+        required=False,
+        max_length=200,
+        strip=False,
+        label="Second clinician's password",
+        widget=forms.PasswordInput(attrs={"autocomplete": "off"}),
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

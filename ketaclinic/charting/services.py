@@ -16,16 +16,18 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from ketaclinic.audit import trail
+from ketaclinic.audit.models import Outcome
 from ketaclinic.plans.models import PlanStatus
 from ketaclinic.protocols.catalog import get_protocol
 from ketaclinic.scheduling.models import Status as AppointmentStatus
 
 from . import policy, safety, vitals
 from .models import (
+    ACTIVE,
     SESSION_TRANSITIONS,
     RecordStatus,
     SafetyAlert,
@@ -48,8 +50,72 @@ def clinic_limits() -> vitals.PlausibilityLimits:
 # ---------------------------------------------------------------- sessions
 
 
+class ChairBusy(Exception):
+    """The visit's chair still holds another running session (HTTP 409).
+
+    One running session per chair is a database constraint (a chair's bedside monitor
+    writes to the session running in it); this names the session in the way so the
+    clinician can discharge it, close it, or seat the patient elsewhere.
+    """
+
+    def __init__(self, chair, other: TreatmentSession) -> None:
+        opened = timezone.localtime(other.opened_at)
+        self.chair = chair
+        self.other = other
+        self.message = (
+            f"{chair.name} still holds a running session: {initials(other.patient)} "
+            f"(MRN {other.patient.mrn}), opened {opened:%d %b %Y %H:%M}, "
+            f"{other.get_status_display().lower()}. Discharge or close that session, or "
+            "seat this patient in another chair, before opening this one."
+        )
+        super().__init__(self.message)
+
+
+def initials(patient) -> str:
+    """A patient named in someone else's chart: initials only, with the MRN beside them."""
+    return (
+        ".".join(part[:1].upper() for part in (patient.given_name, patient.family_name) if part)
+        + "."
+    )
+
+
+def running_in_chair(
+    chair_id: int | None, *, besides: int | None = None
+) -> TreatmentSession | None:
+    """The session still running in this chair, if any (a chairless visit blocks nothing)."""
+    if chair_id is None:
+        return None
+    running = TreatmentSession.objects.filter(chair_id=chair_id, status__in=ACTIVE)
+    if besides is not None:
+        running = running.exclude(appointment_id=besides)
+    return running.select_related("patient").order_by("opened_at").first()
+
+
+def refuse_busy_chair(request, appointment, other: TreatmentSession) -> ChairBusy:
+    """Audit the refusal (outcome refused) and give the 409 to raise."""
+    busy = ChairBusy(appointment.chair, other)
+    trail.record(
+        action="session.open",
+        request=request,
+        patient_id=appointment.patient_id,
+        outcome=Outcome.REFUSED,
+        detail={
+            "appointment": appointment.pk,
+            "chair": appointment.chair_id,
+            "running_session": other.pk,
+            "reason": "chair holds another running session",
+        },
+    )
+    return busy
+
+
 def session_open(*, request, appointment) -> TreatmentSession:
-    """Open the session of a checked-in treatment visit from the patient's active plan."""
+    """Open the session of a checked-in treatment visit from the patient's active plan.
+
+    Raises ``ValidationError`` (422) for what the visit or plan lacks and ``ChairBusy``
+    (409, audited as refused) while the chair still holds another running session, also
+    when a concurrent open wins the race to the chair and the database constraint fires.
+    """
     if appointment.status not in (AppointmentStatus.CHECKED_IN, AppointmentStatus.IN_SESSION):
         raise ValidationError({"appointment": "Check the patient in before opening the session."})
     if hasattr(appointment, "treatment_session"):
@@ -66,8 +132,26 @@ def session_open(*, request, appointment) -> TreatmentSession:
         raise ValidationError(
             {"plan": f"The active plan is for {plan.route}, not this {appointment.type.name}."}
         )
+    other = running_in_chair(appointment.chair_id)
+    if other is not None:
+        raise refuse_busy_chair(request, appointment, other)
     number = appointment.course_number or plan.treatment_sessions.count() + 1
     dose = plan.dose_for_session(number)
+    try:
+        return _create_session(request, appointment, plan, number, dose)
+    except IntegrityError:
+        # A concurrent open got there first: the same visit (answer with its session) or
+        # another visit in this chair (the one-running-session-per-chair constraint).
+        existing = TreatmentSession.objects.filter(appointment_id=appointment.pk).first()
+        if existing is not None:
+            return existing
+        other = running_in_chair(appointment.chair_id, besides=appointment.pk)
+        if other is not None:
+            raise refuse_busy_chair(request, appointment, other) from None
+        raise
+
+
+def _create_session(request, appointment, plan, number: int, dose) -> TreatmentSession:
     with transaction.atomic():
         session = TreatmentSession.objects.create(
             patient=appointment.patient,

@@ -372,6 +372,13 @@ def open_session(request, appointment_id: int):
             {"appointment": appointment, "errors": error.messages},
             status=422,
         )
+    except services.ChairBusy as busy:  # audited as refused by the service
+        return render(
+            request,
+            "charting/open_refused.html",
+            {"appointment": appointment, "errors": [busy.message], "running": busy.other},
+            status=409,
+        )
     if request.htmx:
         response = HttpResponse(status=204)
         response["HX-Location"] = session_url(session)
@@ -404,17 +411,20 @@ def answer(
     """
     session = access_session(request, session_id, permission)
     bound = form(session)
+    status = 422
     if bound.is_valid():
         try:
             result = act(session, bound)
         except ValidationError as error:
+            # A throttled second-clinician password answers 429, other refusals 422.
+            status = getattr(error, "status_code", 422)
             add_service_errors(bound, error)
         else:
             return written(request, session, done(result))
     else:
         audit_invalid_form(request, bound, action, session.patient_id)
     overrides = {form_name: {keyed: bound}} if keyed is not None else {form_name: bound}
-    return refused(request, session, panel, overrides)
+    return refused(request, session, panel, overrides, status=status)
 
 
 def written(request, session: TreatmentSession, notice: str) -> HttpResponse:
@@ -426,14 +436,16 @@ def written(request, session: TreatmentSession, notice: str) -> HttpResponse:
     return redirect(session_url(session))
 
 
-def refused(request, session: TreatmentSession, panel: str, overrides: dict) -> HttpResponse:
+def refused(
+    request, session: TreatmentSession, panel: str, overrides: dict, status: int = 422
+) -> HttpResponse:
     context = session_context(request, session, **overrides)
     if request.htmx:
-        response = render(request, PANELS[panel], context, status=422)
+        response = render(request, PANELS[panel], context, status=status)
         response["HX-Retarget"] = f"#panel-{panel}"
         response["HX-Reswap"] = "outerHTML"
         return response
-    return render(request, "charting/session.html", context, status=422)
+    return render(request, "charting/session.html", context, status=status)
 
 
 @login_required
@@ -451,6 +463,7 @@ def checklist_record(request, session_id: int):
             outcome=f.cleaned_data["outcome"],
             note=f.cleaned_data["note"],
             second_checker=f.cleaned_data["second_checker"],
+            second_checker_password=f.cleaned_data["second_checker_password"],
         ),
         panel="checklist",
         form_name="checklist_forms",

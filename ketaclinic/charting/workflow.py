@@ -30,6 +30,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from ketaclinic.accounts import verification
 from ketaclinic.accounts.permissions import can
 from ketaclinic.audit import trail
 from ketaclinic.patients.models import Sex
@@ -579,10 +580,18 @@ def checklist_record(
     outcome: str,
     note: str = "",
     second_checker=None,
+    second_checker_password: str = "",
     at: dt.datetime | None = None,
 ) -> ChecklistEntry:
-    """A clinician answers a checklist item: passed (confirmed) or failed (not met)."""
+    """A clinician answers a checklist item: passed (confirmed) or failed (not met).
+
+    An item with a two-clinician check (the dose check) passes only when the second
+    clinician signs it with their own password (``accounts.verification``: checked before
+    the write so a wrong password's refusal is kept; throttled on its own, never toward the
+    second clinician's sign-in lockout).
+    """
     note = (note or "").strip()
+    _verify_second_checker(request, session, code, outcome, second_checker, second_checker_password)
 
     def write(locked: TreatmentSession) -> ChecklistEntry:
         _status_in(locked, [SessionStatus.CHECKLIST], "answer the checklist")
@@ -640,10 +649,52 @@ def checklist_record(
             outcome=outcome,
             note=entry.note,
             second_checker=checker.username if checker else "",
+            second_checker_signed="password" if checker else "",
         )
         return entry
 
     return _write(request, session, "session.checklist", write)
+
+
+def _verify_second_checker(
+    request, session: TreatmentSession, code: str, outcome: str, second_checker, password: str
+) -> None:
+    """The second clinician signs a confirmed two-clinician item with their own password.
+
+    Only a check the write would otherwise accept is verified (another active nurse or
+    prescriber confirming an item that needs two): everything else is refused by the write
+    itself with its own message, and costs the named clinician no throttled attempt.
+    """
+    if outcome != "passed" or second_checker is None or second_checker.pk == request.user.pk:
+        return
+    try:
+        item = gate_rules.DEFAULT_CHECKLIST.item(code)
+    except gate_rules.ChecklistError:
+        return
+    if not item.second_checker:
+        return
+    if not (second_checker.is_active and can(second_checker, "session.chart")):
+        return
+    if not password:
+        reject(
+            request,
+            "session.checklist",
+            ValidationError(
+                {
+                    "second_checker_password": f"{second_checker.display_name} signs the "
+                    "check by entering their own password."
+                }
+            ),
+            session.patient_id,
+        )
+    verification.verify_password(
+        request,
+        verifier=second_checker,
+        password=password,
+        purpose="session.checklist",
+        field="second_checker_password",
+        patient_id=session.patient_id,
+    )
 
 
 def checklist_override(

@@ -1,7 +1,8 @@
 """The controlled-substance log over JSON: lots, their ledgers, a session's entries, and writes.
 
 Writes go through the same services as the pages; a waste or count names its witness, who
-signs with their own password (throttled as a sign-in is).
+signs with their own password (``accounts.verification``: a wrong password is audited and
+throttled on its own, 429 after too many, and never locks the witness out of signing in).
 """
 
 from __future__ import annotations
@@ -9,13 +10,14 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from django.contrib.auth import authenticate
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from ninja import Field, Router, Schema
 from ninja import Status as Reply
+from ninja.errors import HttpError
 from pydantic import ConfigDict
 
+from ketaclinic.accounts import verification
 from ketaclinic.accounts.models import User
 from ketaclinic.audit import trail
 from ketaclinic.audit.models import Outcome
@@ -124,6 +126,21 @@ class Witnessed(Schema):
     witness_password: str = Field(min_length=1, max_length=200)
 
 
+class WitnessFieldError(Schema):
+    field: str
+    message: str
+
+
+class WitnessThrottledOut(Schema):
+    """429: too many wrong passwords for this witness lately; try again later."""
+
+    message: str
+    errors: list[WitnessFieldError]
+
+
+WITNESS_THROTTLED = {429: WitnessThrottledOut}
+
+
 class WasteIn(Witnessed):
     draw_id: int
     quantity_mg: Decimal = Field(**MG)
@@ -167,14 +184,13 @@ def lot_out(summary: services.LotSummary) -> dict:
 
 
 def signed_witness(request, payload: Witnessed, action: str) -> User:
-    """The witness, once their password signs the entry; 422 naming the field otherwise."""
+    """The witness, once their password signs the entry.
+
+    422 naming the field for an unknown witness or a wrong password; 429 while the witness
+    is throttled after too many wrong passwords.
+    """
     witness = User.objects.filter(username=payload.witness_username, is_active=True).first()
-    signed = None
-    if witness is not None:
-        signed = authenticate(
-            request, username=payload.witness_username, password=payload.witness_password
-        )
-    if witness is None or signed is None or signed.pk != witness.pk:
+    if witness is None:
         error = ValidationError({"witness_password": "The witness's name or password is wrong."})
         trail.record(
             action=action,
@@ -183,6 +199,17 @@ def signed_witness(request, payload: Witnessed, action: str) -> User:
             detail={"errors": error.message_dict},
         )
         raise error
+    try:
+        verification.verify_password(
+            request,
+            verifier=witness,
+            password=payload.witness_password,
+            purpose=action,
+            field="witness_password",
+            role="the witness",
+        )
+    except verification.VerificationThrottled as error:
+        raise HttpError(error.status_code, error.messages[0]) from None
     return witness
 
 
@@ -215,7 +242,11 @@ def receive(request, payload: ReceiveIn):
     return Reply(201, services.lot_receive(request=request, **payload.dict()))
 
 
-@router.post("/lots/{int:lot_id}/wastes", response={201: EntryOut}, summary="Waste stock")
+@router.post(
+    "/lots/{int:lot_id}/wastes",
+    response={201: EntryOut, **WITNESS_THROTTLED},
+    summary="Waste stock",
+)
 def waste_stock(request, lot_id: int, payload: StockWasteIn):
     lot = access_lot(request, lot_id, "inventory.record")
     witness = signed_witness(request, payload, "inventory.waste")
@@ -229,7 +260,11 @@ def waste_stock(request, lot_id: int, payload: StockWasteIn):
     return Reply(201, entry)
 
 
-@router.post("/lots/{int:lot_id}/counts", response={201: CountOut}, summary="Count a lot")
+@router.post(
+    "/lots/{int:lot_id}/counts",
+    response={201: CountOut, **WITNESS_THROTTLED},
+    summary="Count a lot",
+)
 def count(request, lot_id: int, payload: CountIn):
     lot = access_lot(request, lot_id, "inventory.count")
     witness = signed_witness(request, payload, "inventory.count")
@@ -286,7 +321,7 @@ def administer(request, session_id: int, payload: AdministerIn):
     return Reply(201, entry)
 
 
-@router.post("/sessions/{int:session_id}/wastes", response={201: EntryOut})
+@router.post("/sessions/{int:session_id}/wastes", response={201: EntryOut, **WITNESS_THROTTLED})
 def waste(request, session_id: int, payload: WasteIn):
     session = access_session(request, session_id, "inventory.record")
     drawn = entry_of(LedgerEntry, payload.draw_id, session=session, kind=EntryKind.DRAW)

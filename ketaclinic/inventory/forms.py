@@ -1,8 +1,8 @@
 """Forms of the controlled-substance log. They only parse input; the services decide.
 
 A waste or a count is witnessed: the witness is named and signs by entering their own
-password on the same screen (checked through the login backend, so failed attempts are
-throttled like a failed sign-in).
+password on the same screen (checked by ``accounts.verification``: wrong passwords are
+audited and throttled on their own, and never count toward the witness's sign-in lockout).
 """
 
 from __future__ import annotations
@@ -10,8 +10,9 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django import forms
-from django.contrib.auth import authenticate
+from django.core.exceptions import ValidationError
 
+from ketaclinic.accounts import verification
 from ketaclinic.accounts.models import User
 from ketaclinic.accounts.permissions import PERMISSIONS
 
@@ -55,6 +56,9 @@ def witnesses(exclude: User) -> forms.ModelChoiceField:
 class WitnessedForm(forms.Form):
     """A form a witness signs with their own password."""
 
+    purpose = "inventory.waste"  # the audit action a wrong password is recorded against
+    status_code: int | None = None  # 429 once the witness is throttled
+
     def __init__(self, *args, request, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.request = request
@@ -69,9 +73,20 @@ class WitnessedForm(forms.Form):
         data = super().clean()
         witness, password = data.get("witness"), data.get("witness_password")
         if witness and password:
-            signed = authenticate(self.request, username=witness.username, password=password)
-            if signed is None or signed.pk != witness.pk:
-                self.add_error("witness_password", "That is not the witness's password.")
+            try:
+                verification.verify_password(
+                    self.request,
+                    verifier=witness,
+                    password=password,
+                    purpose=self.purpose,
+                    field="witness_password",
+                    role="the witness",
+                )
+            except verification.VerificationThrottled as error:
+                self.status_code = error.status_code
+                self.add_error(None, error)
+            except ValidationError as error:
+                self.add_error(None, error)
         return data
 
 
@@ -120,6 +135,7 @@ class StockWasteForm(WitnessedForm):
 
 
 class CountForm(WitnessedForm):
+    purpose = "inventory.count"
     full_vials = forms.IntegerField(label="Sealed vials", min_value=0, max_value=100_000)
     partial_ml = forms.DecimalField(
         label="mL left in an opened vial",

@@ -221,7 +221,10 @@ def entry_add(request, patient_id: int, kind: str):
 
 
 def form_status(request, form) -> int:
-    return 422 if request.method == "POST" and form.errors else 200
+    """422 for a refused form; a form may name its own status (429 while throttled)."""
+    if request.method != "POST" or not form.errors:
+        return 200
+    return getattr(form, "status_code", None) or 422
 
 
 def audit_invalid_form(request, form, action: str, patient_id: int | None = None) -> None:

@@ -18,6 +18,7 @@ from ketaclinic.charting.models import (
     SettingCertification,
     TreatmentSession,
 )
+from ketaclinic.conftest import PASSWORD
 from ketaclinic.patients.models import Patient, WeightMeasurement
 from ketaclinic.plans.tests.helpers import active_plan, signed_screening, with_depression_history
 from ketaclinic.scheduling import seed
@@ -144,6 +145,7 @@ def walk_checklist(session, nurse, prescriber, *, skip: tuple[str, ...] = (), vi
             outcome="passed",
             note=f"{session.planned_dose_mg} mg",
             second_checker=prescriber,
+            second_checker_password=PASSWORD,
         )
     return session
 

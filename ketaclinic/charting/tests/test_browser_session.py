@@ -85,6 +85,10 @@ def test_a_nurse_runs_a_whole_iv_session_and_the_chart_shows_it(page, visit):
     dose_check.get_by_label("Second clinician for dose double-checked").select_option(
         label="Maya Chen, MD"
     )
+    # The second clinician signs the check with their own password.
+    dose_check.get_by_label("Second clinician's own password for dose double-checked").fill(
+        clinic.DEMO_PASSWORD
+    )
     dose_check.get_by_role("button", name="Confirm").click()
     expect(page.locator("#item-dose_double_checked")).to_contain_text("and Maya Chen, MD")
     expect(page.locator("#gate-state")).to_have_text("ready to start")

@@ -18,7 +18,7 @@ from ketaclinic.charting.tests.session_makers import (
     rems_ready,
     request_by,
 )
-from ketaclinic.conftest import signed_in
+from ketaclinic.conftest import PASSWORD, signed_in
 
 
 @pytest.fixture
@@ -102,6 +102,7 @@ def test_two_clinicians_pass_the_dose_check(session, nurse, prescriber):
         code="dose_double_checked",
         outcome="passed",
         second_checker=prescriber,
+        second_checker_password=PASSWORD,
     )
 
     state = state_of(session, "dose_double_checked")
