@@ -1,9 +1,8 @@
 """Clinic-managed calendar settings. Every change is written to the audit trail."""
 
 from django.contrib import admin
-from django.forms.models import model_to_dict
 
-from ketaclinic.audit import trail
+from ketaclinic.accounts.admin import ClinicModelAdmin
 
 from .models import (
     AppointmentType,
@@ -16,29 +15,8 @@ from .models import (
 )
 
 
-class AuditedAdmin(admin.ModelAdmin):
-    """Records old and new values of every admin change, and deletions."""
-
-    def save_model(self, request, obj, form, change):
-        before = model_to_dict(type(obj).objects.get(pk=obj.pk)) if change and obj.pk else {}
-        super().save_model(request, obj, form, change)
-        after = model_to_dict(obj)
-        changes = {k: [before.get(k), v] for k, v in after.items() if before.get(k) != v}
-        trail.record(
-            action=f"admin.{obj._meta.model_name}.{'change' if change else 'create'}",
-            request=request,
-            target=obj,
-            detail={"changes": changes},
-        )
-
-    def delete_model(self, request, obj):
-        trail.record(
-            action=f"admin.{obj._meta.model_name}.delete",
-            request=request,
-            target=obj,
-            detail={"was": model_to_dict(obj)},
-        )
-        super().delete_model(request, obj)
+class AuditedAdmin(ClinicModelAdmin):
+    """Calendar settings: every change written with old and new values (ClinicModelAdmin)."""
 
 
 class ChairInline(admin.TabularInline):

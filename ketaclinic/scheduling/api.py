@@ -2,20 +2,43 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from typing import Annotated
 
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.utils import timezone
 from ninja import Field, Query, Router, Schema
 from ninja import Status as Reply
+from pydantic import AfterValidator
 
 from ketaclinic.accounts.access import require_permission
+from ketaclinic.audit import trail
 from ketaclinic.patients.access import access_patient
 
 from . import services
-from .models import Appointment, AppointmentType, Status, clinic_zone
+from .models import (
+    MAX_ROW_ID,
+    Appointment,
+    AppointmentType,
+    Status,
+    calendar_date_problem,
+    clinic_zone,
+)
 
 router = Router(tags=["scheduling"])
+
+
+def on_calendar(value: dt.date | dt.datetime) -> dt.date | dt.datetime:
+    """Year 1 or 9999 is an input error (422 naming the field), not a date to compute with."""
+    problem = calendar_date_problem(value.date() if isinstance(value, dt.datetime) else value)
+    if problem is not None:
+        raise ValueError(problem)
+    return value
+
+
+CalendarDate = Annotated[dt.date, AfterValidator(on_calendar)]
+CalendarMoment = Annotated[dt.datetime, AfterValidator(on_calendar)]
+RowId = Annotated[int, Field(ge=1, le=MAX_ROW_ID)]
 
 
 class AppointmentOut(Schema):
@@ -57,17 +80,22 @@ class UnplacedOut(Schema):
 
 
 class BookIn(Schema):
-    patient_id: int
+    patient_id: RowId
     type: str = Field(description="Appointment type code, e.g. iv_infusion")
-    starts_at: dt.datetime = Field(description="ISO 8601; without an offset, clinic local time")
-    chair_id: int | None = None
-    staff_id: int | None = None
+    starts_at: CalendarMoment = Field(description="ISO 8601; without an offset, clinic local time")
+    chair_id: RowId | None = None
+    staff_id: RowId | None = None
+    override_reason: str = Field(
+        "",
+        max_length=500,
+        description="A prescriber's reason to book a dosing visit without a matching plan",
+    )
 
 
 class MoveIn(Schema):
-    starts_at: dt.datetime
-    chair_id: int | None = None
-    staff_id: int | None = None
+    starts_at: CalendarMoment
+    chair_id: RowId | None = None
+    staff_id: RowId | None = None
 
 
 class StatusIn(Schema):
@@ -75,23 +103,39 @@ class StatusIn(Schema):
     reason: str = Field("", max_length=300)
 
 
+class UndoCheckInIn(Schema):
+    reason: str = Field(min_length=1, max_length=300)
+
+
 class CourseVisitIn(Schema):
     number: int = Field(ge=1, le=60)
-    date: dt.date
-    starts_at: dt.datetime | None = None
-    chair_id: int | None = None
-    staff_id: int | None = None
+    date: CalendarDate
+    starts_at: CalendarMoment | None = None
+    chair_id: RowId | None = None
+    staff_id: RowId | None = None
 
 
 class CourseIn(Schema):
-    type: str
-    visits: list[CourseVisitIn] = Field(min_length=1, max_length=60)
+    type: str | None = Field(
+        None, description="Appointment type code; default: the active plan's dosing visit"
+    )
+    visits: list[CourseVisitIn] | None = Field(
+        None,
+        min_length=1,
+        max_length=60,
+        description="Default: the active signed plan's planned sessions still to book",
+    )
+    override_reason: str = Field(
+        "",
+        max_length=500,
+        description="A prescriber's reason to book without a plan or off the plan's dates",
+    )
 
 
 class DayQuery(Schema):
-    date: dt.date
-    staff_id: int | None = None
-    chair_id: int | None = None
+    date: CalendarDate
+    staff_id: RowId | None = None
+    chair_id: RowId | None = None
 
 
 def aware(moment: dt.datetime) -> dt.datetime:
@@ -109,6 +153,8 @@ def appointment_type(code: str) -> AppointmentType:
 
 
 def access_appointment(request, appointment_id: int, permission: str) -> Appointment:
+    if appointment_id > MAX_ROW_ID:
+        raise Http404
     appointment = Appointment.objects.select_related("type").filter(pk=appointment_id).first()
     if appointment is None:
         raise Http404
@@ -141,7 +187,19 @@ def list_appointments(request, day: Query[DayQuery]):
         found = found.filter(staff_id=day.staff_id)
     if day.chair_id:
         found = found.filter(chair_id=day.chair_id)
-    return list(found)
+    found = list(found)
+    # One row per request, naming whose visits were seen (as the calendar pages do).
+    trail.record(
+        action="appointment.list",
+        request=request,
+        detail={
+            "date": str(day.date),
+            "staff_id": day.staff_id,
+            "chair_id": day.chair_id,
+            "patients": sorted({a.patient_id for a in found}),
+        },
+    )
+    return found
 
 
 @router.post("", response={201: AppointmentOut, 409: ConflictOut}, summary="Book one visit")
@@ -155,6 +213,7 @@ def book(request, payload: BookIn):
             starts_at=aware(payload.starts_at),
             chair_id=payload.chair_id,
             staff_id=payload.staff_id,
+            override_reason=payload.override_reason,
         )
     except services.BookingConflict as conflict:
         return Reply(409, conflict_body(conflict))
@@ -163,7 +222,15 @@ def book(request, payload: BookIn):
 
 @router.get("/{int:appointment_id}", response=AppointmentOut)
 def get_appointment(request, appointment_id: int):
-    return access_appointment(request, appointment_id, "appointment.view")
+    appointment = access_appointment(request, appointment_id, "appointment.view")
+    trail.record(
+        action="appointment.view",
+        request=request,
+        patient_id=appointment.patient_id,
+        target=appointment,
+        detail={"via": "api"},
+    )
+    return appointment
 
 
 @router.post("/{int:appointment_id}/move", response={200: AppointmentOut, 409: ConflictOut})
@@ -191,6 +258,24 @@ def change_status(request, appointment_id: int, payload: StatusIn):
     return appointment
 
 
+@router.post(
+    "/{int:appointment_id}/undo-check-in",
+    response=AppointmentOut,
+    summary="Undo a check-in (back to scheduled or confirmed), with a reason",
+)
+def undo_check_in(request, appointment_id: int, payload: UndoCheckInIn):
+    appointment = access_appointment(request, appointment_id, "appointment.status")
+    if appointment.status != Status.CHECKED_IN:
+        raise ValidationError({"status": "Only a checked-in visit can have its check-in undone."})
+    services.appointment_transition(
+        request=request,
+        appointment=appointment,
+        to=services.status_before_check_in(appointment) or Status.SCHEDULED,
+        reason=payload.reason,
+    )
+    return appointment
+
+
 @router.post("/{int:appointment_id}/cancel", response=AppointmentOut)
 def cancel(request, appointment_id: int, payload: StatusIn | None = None):
     appointment = access_appointment(request, appointment_id, "appointment.book")
@@ -212,21 +297,20 @@ patients_router = Router(tags=["scheduling"])
     summary="Book a whole course at once (all or nothing)",
 )
 def book_course(request, patient_id: int, payload: CourseIn):
+    """Without ``visits``, the active signed plan's planned sessions (dates, count, type)."""
+    if patient_id > MAX_ROW_ID:
+        raise Http404
     patient = access_patient(request, patient_id, "appointment.book")
-    kind = appointment_type(payload.type)
-    items = [
-        services.CourseItem(
-            number=visit.number,
-            date=visit.date,
-            type=kind,
-            starts_at=aware(visit.starts_at) if visit.starts_at else None,
-            chair_id=visit.chair_id,
-            staff_id=visit.staff_id,
-        )
-        for visit in payload.visits
-    ]
+    items = course_items(patient, payload)
     try:
-        booked = services.course_book(request=request, patient=patient, items=items)
+        booked = services.course_book(
+            request=request,
+            patient=patient,
+            items=items,
+            override_reason=payload.override_reason,
+        )
+    except services.BookingConflict as conflict:
+        return Reply(409, {"message": f"Nothing was booked: {conflict.message}", "unplaced": []})
     except services.CourseNotPlaceable as refusal:
         return Reply(
             409,
@@ -238,7 +322,41 @@ def book_course(request, patient_id: int, payload: CourseIn):
     return Reply(201, booked)
 
 
+def course_items(patient, payload: CourseIn) -> list[services.CourseItem]:
+    plan = services.active_plan(patient)
+    if payload.visits is None:
+        items = services.plan_items(plan) if plan is not None else []
+        if not items:
+            raise ValidationError(
+                {
+                    "visits": "No active signed plan has sessions left to book: "
+                    "give the visits (a prescriber may book without a plan, with a reason)."
+                }
+            )
+        if payload.type is None:
+            return items
+        kind = appointment_type(payload.type)
+        return [dataclasses.replace(item, type=kind) for item in items]
+    default = services.course_type_for(plan) if plan is not None else None
+    if payload.type is None and default is None:
+        raise ValidationError({"type": "Give the visit type: there is no active signed plan."})
+    kind = appointment_type(payload.type) if payload.type is not None else default
+    return [
+        services.CourseItem(
+            number=visit.number,
+            date=visit.date,
+            type=kind,
+            starts_at=aware(visit.starts_at) if visit.starts_at else None,
+            chair_id=visit.chair_id,
+            staff_id=visit.staff_id,
+        )
+        for visit in payload.visits
+    ]
+
+
 @patients_router.get("/{int:patient_id}/appointments", response=list[AppointmentOut])
 def patient_appointments(request, patient_id: int):
+    if patient_id > MAX_ROW_ID:
+        raise Http404
     patient = access_patient(request, patient_id, "appointment.view", section="api.appointments")
     return list(patient.appointments.select_related("type"))

@@ -9,7 +9,13 @@ from ketaclinic.accounts.models import User
 from ketaclinic.accounts.permissions import CLINICIANS
 
 from . import services, slots
-from .models import AppointmentType, Chair, clinic_datetime
+from .models import (
+    MAX_ROW_ID,
+    AppointmentType,
+    Chair,
+    calendar_date_problem,
+    clinic_datetime,
+)
 
 
 class DateInput(forms.DateInput):
@@ -36,6 +42,23 @@ def chair_field() -> forms.ModelChoiceField:
     )
 
 
+def override_field(help_text: str) -> forms.CharField:
+    return forms.CharField(
+        label="Prescriber's override reason",
+        required=False,
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=help_text,
+    )
+
+
+def clean_calendar_date(day: dt.date | None) -> dt.date | None:
+    problem = calendar_date_problem(day) if day is not None else None
+    if problem is not None:
+        raise forms.ValidationError(problem)
+    return day
+
+
 class BookingForm(forms.Form):
     type = forms.ModelChoiceField(AppointmentType.objects.all(), label="Visit")
     date = forms.DateField(widget=DateInput)
@@ -43,19 +66,30 @@ class BookingForm(forms.Form):
         widget=TimeInput, required=False, help_text="Leave empty for the first free time."
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, patient=None, prescriber: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
+        self.patient = patient
         self.fields["chair"] = chair_field()
         self.fields["staff"] = staff_field()
+        if prescriber:
+            self.fields["override_reason"] = override_field(
+                "Only to book a dosing visit without a matching signed plan; audited."
+            )
+
+    def clean_date(self):
+        return clean_calendar_date(self.cleaned_data.get("date"))
 
     def clean(self):
         data = super().clean()
         if self.errors or data.get("time"):
             return data
-        picture = services.only_staff(
-            services.availability(data["date"], data["type"]),
-            data["staff"].pk if data.get("staff") else None,
+        picture = services.availability(
+            data["date"],
+            data["type"],
+            patient_id=self.patient.pk if self.patient is not None else None,
+            not_before=timezone.now(),
         )
+        picture = services.only_staff(picture, data["staff"].pk if data.get("staff") else None)
         found = slots.first_placement(picture)
         if isinstance(found, slots.NoPlacement):
             raise forms.ValidationError(f"No free time on {data['date']:%a %d %b}: {found.reason}.")
@@ -75,6 +109,9 @@ class MoveForm(forms.Form):
         self.fields["chair"] = chair_field()
         self.fields["staff"] = staff_field()
 
+    def clean_date(self):
+        return clean_calendar_date(self.cleaned_data.get("date"))
+
     def starts_at(self) -> dt.datetime:
         return clinic_datetime(self.cleaned_data["date"], self.cleaned_data["time"])
 
@@ -89,23 +126,35 @@ class CourseForm(forms.Form):
     )
     plan = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
+    def __init__(self, *args, prescriber: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if prescriber:
+            self.fields["override_reason"] = override_field(
+                "Only to book without a signed plan or on dates other than the plan's; audited."
+            )
+
     def clean_dates(self) -> list[dt.date]:
         found = []
         for line in self.cleaned_data["dates"].replace(",", "\n").split():
             try:
-                found.append(dt.date.fromisoformat(line.strip()))
+                day = dt.date.fromisoformat(line.strip())
             except ValueError:
                 raise forms.ValidationError(f"'{line}' is not a date (YYYY-MM-DD).") from None
+            found.append(clean_calendar_date(day))
         if not found:
             raise forms.ValidationError("Give at least one date.")
         if len(found) > 60:
             raise forms.ValidationError("A course has at most 60 visits.")
         return found
 
-    def items(self) -> list[services.CourseItem]:
-        """The visits, with any time or chair the desk set on the preview."""
+    def items(self, plan=None) -> list[services.CourseItem]:
+        """The visits, with any time or chair the desk set on the preview.
+
+        A date of the plan keeps its planned session's number; other dates are numbered
+        after the plan's (they need a prescriber's override).
+        """
         items = []
-        for number, day in enumerate(self.cleaned_data["dates"], start=1):
+        for number, day in zip(self.numbers(plan), self.cleaned_data["dates"], strict=True):
             time = parse_time(self.data.get(f"time_{number}", ""))
             chair = self.data.get(f"chair_{number}", "")
             items.append(
@@ -114,10 +163,31 @@ class CourseForm(forms.Form):
                     date=day,
                     type=self.cleaned_data["type"],
                     starts_at=clinic_datetime(day, time) if time else None,
-                    chair_id=int(chair) if chair.isdigit() else None,
+                    chair_id=int(chair) if is_row_id(chair) else None,
                 )
             )
         return items
+
+    def numbers(self, plan) -> list[int]:
+        dates = self.cleaned_data["dates"]
+        if plan is None:
+            return list(range(1, len(dates) + 1))
+        planned = {
+            day: number for number, day in plan.planned_sessions.values_list("number", "date")
+        }
+        extra = max(planned.values(), default=0)
+        numbers = []
+        for day in dates:
+            if day in planned and planned[day] not in numbers:
+                numbers.append(planned[day])
+            else:
+                extra += 1
+                numbers.append(extra)
+        return numbers
+
+
+def is_row_id(text: str) -> bool:
+    return text.isascii() and text.isdigit() and 0 < int(text) <= MAX_ROW_ID
 
 
 def parse_time(text: str) -> dt.time | None:

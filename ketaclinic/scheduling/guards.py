@@ -1,4 +1,5 @@
-"""Database guards that refuse overlapping appointments on one chair or one staff lane.
+"""Database guards that refuse overlapping appointments on one chair, one staff lane or
+one patient (a person is never in two visits at once).
 
 PostgreSQL: exclusion constraints over ``tstzrange(starts_at, ends_at)`` (btree_gist).
 SQLite: triggers that abort an insert or update that would overlap; SQLite has no exclusion
@@ -11,7 +12,10 @@ from __future__ import annotations
 from .models import HOLDING
 
 TABLE = "scheduling_appointment"
-RESOURCES = ("chair", "lane")
+# Installed by migration 0003 (chair, lane) and 0004 (patient); each migration names its own.
+FIRST_RESOURCES = ("chair", "lane")
+PATIENT_RESOURCES = ("patient",)
+RESOURCES = FIRST_RESOURCES + PATIENT_RESOURCES
 HOLDING_SQL = ", ".join(f"'{status}'" for status in HOLDING)
 
 
@@ -19,9 +23,9 @@ def guard_name(resource: str) -> str:
     return f"appointment_{resource}_no_overlap"
 
 
-def postgres_install() -> list[str]:
+def postgres_install(resources: tuple[str, ...]) -> list[str]:
     statements = ["CREATE EXTENSION IF NOT EXISTS btree_gist"]
-    for resource in RESOURCES:
+    for resource in resources:
         statements.append(
             f"ALTER TABLE {TABLE} ADD CONSTRAINT {guard_name(resource)} EXCLUDE USING gist "
             f"({resource}_id WITH =, tstzrange(starts_at, ends_at, '[)') WITH &&) "
@@ -30,8 +34,8 @@ def postgres_install() -> list[str]:
     return statements
 
 
-def postgres_remove() -> list[str]:
-    return [f"ALTER TABLE {TABLE} DROP CONSTRAINT IF EXISTS {guard_name(r)}" for r in RESOURCES]
+def postgres_remove(resources: tuple[str, ...]) -> list[str]:
+    return [f"ALTER TABLE {TABLE} DROP CONSTRAINT IF EXISTS {guard_name(r)}" for r in resources]
 
 
 def sqlite_trigger(resource: str, event: str) -> str:
@@ -47,21 +51,30 @@ def sqlite_trigger(resource: str, event: str) -> str:
     )
 
 
-def sqlite_install() -> list[str]:
-    return [sqlite_trigger(r, event) for r in RESOURCES for event in ("INSERT", "UPDATE")]
+def sqlite_install(resources: tuple[str, ...]) -> list[str]:
+    return [sqlite_trigger(r, event) for r in resources for event in ("INSERT", "UPDATE")]
 
 
-def sqlite_remove() -> list[str]:
+def sqlite_remove(resources: tuple[str, ...]) -> list[str]:
     return [
         f"DROP TRIGGER IF EXISTS {guard_name(r)}_{event}"
-        for r in RESOURCES
+        for r in resources
         for event in ("insert", "update")
     ]
 
 
-def statements(vendor: str, *, install: bool) -> list[str]:
+def statements(vendor: str, *, install: bool, resources: tuple[str, ...]) -> list[str]:
     if vendor == "postgresql":
-        return postgres_install() if install else postgres_remove()
+        return postgres_install(resources) if install else postgres_remove(resources)
     if vendor == "sqlite":
-        return sqlite_install() if install else sqlite_remove()
+        return sqlite_install(resources) if install else sqlite_remove(resources)
     raise NotImplementedError(f"booking guards are written for SQLite and PostgreSQL, not {vendor}")
+
+
+def overlapping_pairs_sql(resource: str) -> str:
+    """Pairs of holding appointments that already overlap on ``resource`` (before a guard)."""
+    return (
+        f"SELECT a.id, b.id FROM {TABLE} a JOIN {TABLE} b ON a.{resource}_id = b.{resource}_id "
+        f"AND a.id < b.id AND a.starts_at < b.ends_at AND b.starts_at < a.ends_at "
+        f"WHERE a.status IN ({HOLDING_SQL}) AND b.status IN ({HOLDING_SQL})"
+    )

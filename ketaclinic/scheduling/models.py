@@ -196,7 +196,11 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     Status.CONFIRMED: frozenset(
         {Status.CHECKED_IN, Status.CANCELLED, Status.NO_SHOW, Status.SCHEDULED}
     ),
-    Status.CHECKED_IN: frozenset({Status.IN_SESSION, Status.CANCELLED}),
+    # Back to scheduled/confirmed only undoes a check-in: to the status it had before, with a
+    # reason (services.appointment_transition enforces both).
+    Status.CHECKED_IN: frozenset(
+        {Status.IN_SESSION, Status.CANCELLED, Status.SCHEDULED, Status.CONFIRMED}
+    ),
     Status.IN_SESSION: frozenset({Status.COMPLETED}),
     Status.COMPLETED: frozenset(),
     Status.CANCELLED: frozenset(),
@@ -211,6 +215,26 @@ HOLDING = (
     Status.COMPLETED,
 )
 MOVABLE = (Status.SCHEDULED, Status.CONFIRMED)
+UNDO_CHECK_IN = (Status.SCHEDULED, Status.CONFIRMED)
+
+# The calendar the clinic keeps. Dates outside it (year 1, year 9999) are input errors, and
+# refusing them up front keeps day arithmetic (the next midnight, UTC offsets) from overflowing.
+CALENDAR_FIRST_DAY = dt.date(1900, 1, 1)
+CALENDAR_LAST_DAY = dt.date(2999, 12, 31)
+
+
+# Row ids are 64-bit in both databases; a larger number names no row (and would overflow).
+MAX_ROW_ID = 2**63 - 1
+
+
+def calendar_date_problem(day: dt.date) -> str | None:
+    """Why ``day`` cannot be on the clinic's calendar, or None when it can."""
+    if CALENDAR_FIRST_DAY <= day <= CALENDAR_LAST_DAY:
+        return None
+    return (
+        f"{day.isoformat()} is outside the clinic's calendar "
+        f"({CALENDAR_FIRST_DAY.year}–{CALENDAR_LAST_DAY.year})."
+    )
 
 
 class AppointmentQuerySet(models.QuerySet):

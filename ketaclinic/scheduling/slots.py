@@ -37,6 +37,8 @@ class Day:
     closed_reason: str = ""
     not_before: dt.datetime | None = None
     needs_chair: bool = True
+    # The patient's own visits that day: one person is never in two visits at once.
+    patient_busy: tuple[Interval, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -63,7 +65,12 @@ class Tally:
 
     def explain(self) -> str:
         # The requirement that failed last in the checking order is the closest miss.
-        for reason in ("no prescriber on site", "no staff free", "no chair free"):
+        for reason in (
+            "no prescriber on site",
+            "no staff free",
+            "no chair free",
+            "patient busy",
+        ):
             if reason in self.counts:
                 return REASONS[reason]
         return "no time fits inside opening hours"
@@ -73,6 +80,7 @@ REASONS = {
     "no chair free": "every suitable chair is booked at the times staff are free",
     "no staff free": "no staff member with the right role is free while a chair is",
     "no prescriber on site": "no prescriber is on site for the whole visit",
+    "patient busy": "the patient has other visits at every time that is free",
 }
 
 
@@ -124,6 +132,9 @@ def first_placement(day: Day) -> Placement | NoPlacement:
 
 
 def place_at(day: Day, start: dt.datetime, end: dt.datetime, tally: Tally) -> Placement | None:
+    if not free(day.patient_busy, start, end):
+        tally.miss("patient busy")
+        return None
     chair = None
     if day.needs_chair:
         chair = next((c for c in day.chairs if usable(c, start, end)), None)
@@ -149,6 +160,8 @@ def check_placement(
         return "the clinic is closed that day"
     if not (day.open[0] <= start and end <= day.open[1]):
         return "the visit is not inside opening hours"
+    if not free(day.patient_busy, start, end):
+        return "the patient has another visit then"
     if day.needs_chair:
         if chair_id is None:
             return "no suitable chair is free then"

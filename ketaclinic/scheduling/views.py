@@ -14,28 +14,49 @@ from django.views.decorators.http import require_POST
 from ketaclinic.accounts.access import require_permission
 from ketaclinic.accounts.models import User
 from ketaclinic.accounts.permissions import CLINICIANS, STAFF
+from ketaclinic.accounts.roles import Role
 from ketaclinic.audit import trail
 from ketaclinic.patients.access import access_patient
 
 from . import calendar, seed, services
 from .forms import BookingForm, CourseForm, MoveForm
 from .models import (
+    MAX_ROW_ID,
     MOVABLE,
     TRANSITIONS,
+    UNDO_CHECK_IN,
     Appointment,
-    AppointmentType,
     Chair,
     OpeningHours,
     Status,
+    calendar_date_problem,
     clinic_datetime,
 )
 
+# A calendar page shows a week around its day; keep that week inside the calendar too.
+PAGE_MARGIN = dt.timedelta(days=14)
+
 
 def day_from(request, key: str = "date") -> dt.date:
+    """The day asked for; no such page for a date far off the clinic's calendar (404)."""
     try:
-        return dt.date.fromisoformat(request.GET.get(key, ""))
+        day = dt.date.fromisoformat(request.GET.get(key, ""))
     except ValueError:
         return timezone.localdate()
+    if calendar_date_problem(day) is not None:
+        raise Http404("That date is outside the clinic's calendar.")
+    return day
+
+
+def row_id(value: int) -> int:
+    """A path id larger than any row names nothing: 404, not an overflow."""
+    if value > MAX_ROW_ID:
+        raise Http404
+    return value
+
+
+def is_prescriber(request) -> bool:
+    return request.user.role == Role.PRESCRIBER
 
 
 def step() -> int:
@@ -96,7 +117,7 @@ def staff_members():
 def week_view(request, user_id: int):
     """One staff member's week: a column per day."""
     require_permission(request, "calendar.view")
-    person = User.objects.filter(pk=user_id, role__in=STAFF).first()
+    person = User.objects.filter(pk=row_id(user_id), role__in=STAFF).first()
     if person is None:
         raise Http404
     monday = day_from(request, "week")
@@ -133,8 +154,13 @@ def week_view(request, user_id: int):
 
 @login_required
 def book(request, patient_id: int):
-    patient = access_patient(request, patient_id, "appointment.book")
-    form = BookingForm(request.POST or None, initial=request.GET.dict())
+    patient = access_patient(request, row_id(patient_id), "appointment.book")
+    form = BookingForm(
+        request.POST or None,
+        initial=request.GET.dict(),
+        patient=patient,
+        prescriber=is_prescriber(request),
+    )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -145,9 +171,12 @@ def book(request, patient_id: int):
                 starts_at=form.starts_at(),
                 chair_id=data["chair"].pk if data["chair"] else None,
                 staff_id=data["staff"].pk if data["staff"] else None,
+                override_reason=data.get("override_reason", ""),
             )
         except services.BookingConflict as conflict:
             form.add_error(None, conflict.message)
+        except ValidationError as problem:
+            add_errors(form, problem)
         else:
             messages.success(request, f"Booked {appointment} for {patient.full_name}.")
             return redirect("scheduling:appointment", appointment_id=appointment.pk)
@@ -159,10 +188,18 @@ def book(request, patient_id: int):
     )
 
 
+def add_errors(form, problem: ValidationError) -> None:
+    """A service's refusal shown beside the field it names (or above the form)."""
+    for field, messages_ in problem.message_dict.items():
+        if field == "starts_at":
+            field = "date"
+        form.add_error(field if field in form.fields else None, messages_)
+
+
 def access_appointment(request, appointment_id: int, permission: str) -> Appointment:
     appointment = (
         Appointment.objects.select_related("type", "patient", "staff", "chair__room")
-        .filter(pk=appointment_id)
+        .filter(pk=row_id(appointment_id))
         .first()
     )
     if appointment is None:
@@ -190,11 +227,26 @@ def appointment_detail(request, appointment_id: int):
         {
             "appointment": appointment,
             "move_form": form,
-            "next_statuses": [Status(s) for s in sorted(TRANSITIONS[appointment.status])],
+            "next_statuses": next_statuses(appointment),
+            "undo_check_in": undo_target(appointment),
             "movable": appointment.status in MOVABLE,
             "events": appointment.events.select_related("by"),
         },
     )
+
+
+def next_statuses(appointment: Appointment) -> list[Status]:
+    """Buttons for the next steps; undoing a check-in has its own form (it needs a reason)."""
+    targets = TRANSITIONS[appointment.status]
+    if appointment.status == Status.CHECKED_IN:
+        targets = targets - set(UNDO_CHECK_IN)
+    return [Status(s) for s in sorted(targets)]
+
+
+def undo_target(appointment: Appointment) -> Status | None:
+    if appointment.status != Status.CHECKED_IN:
+        return None
+    return Status(services.status_before_check_in(appointment) or Status.SCHEDULED)
 
 
 @login_required
@@ -252,31 +304,34 @@ def back_to(request, appointment: Appointment) -> HttpResponse:
 @login_required
 def book_course(request, patient_id: int):
     """Preview a course's placements, let the desk adjust any, then book all at once."""
-    patient = access_patient(request, patient_id, "appointment.book")
+    patient = access_patient(request, row_id(patient_id), "appointment.book")
     plan = plan_of(patient, request.GET.get("plan") or request.POST.get("plan"))
+    plan = plan or services.active_plan(patient)
     initial = request.GET.dict() | (course_initial(plan) if plan else {})
-    form = CourseForm(request.POST or None, initial=initial)
+    form = CourseForm(request.POST or None, initial=initial, prescriber=is_prescriber(request))
     preview, unplaced = [], []
     if request.method == "POST" and form.is_valid():
-        items = form.items()
+        items = form.items(plan)
         if "confirm" in request.POST:
             try:
                 booked = services.course_book(
                     request=request,
                     patient=patient,
                     items=items,
-                    course_key=course_key_of(plan) if plan else "",
+                    override_reason=form.cleaned_data.get("override_reason", ""),
                 )
             except services.CourseNotPlaceable as refusal:
                 unplaced = refusal.unplaced
             except services.BookingConflict as conflict:
                 form.add_error(None, conflict.message)
+            except ValidationError as problem:
+                add_errors(form, problem)
             else:
                 messages.success(request, f"Booked all {len(booked)} visits of the course.")
                 return redirect(
                     "scheduling:course", patient_id=patient.pk, course_key=booked[0].course_key
                 )
-        planned = services.course_plan(items)
+        planned = services.course_plan(items, patient=patient)
         preview = [(item, result) for item, result in planned]
         unplaced = unplaced or [r for _, r in planned if isinstance(r, services.Unplaced)]
     return render(
@@ -290,6 +345,7 @@ def book_course(request, patient_id: int):
             "chairs": Chair.objects.filter(active=True).select_related("room"),
             "plan": plan,
         },
+        status=422 if form.errors else 200,
     )
 
 
@@ -303,23 +359,17 @@ def plan_of(patient, plan_id):
     return plan
 
 
-def course_key_of(plan) -> str:
-    return f"plan-{plan.pk}"
-
-
 def course_initial(plan) -> dict:
-    """The proposal's dates and the visit type matching the plan's protocol."""
-    kind = AppointmentType.objects.filter(protocol_code=plan.protocol.code).first() or (
-        AppointmentType.objects.filter(protocol_code__startswith=plan.route).first()
-    )
-    dates = [str(s.date) for s in plan.planned_sessions.order_by("number")]
+    """The plan's planned sessions still to book, and the visit type matching its protocol."""
+    kind = services.course_type_for(plan)
+    dates = [str(item.date) for item in services.plan_items(plan)]
     return {"dates": "\n".join(dates), "type": kind.pk if kind else None, "plan": plan.pk}
 
 
 @login_required
 def course(request, patient_id: int, course_key: str):
     """Planned vs booked vs done for one course."""
-    patient = access_patient(request, patient_id, "appointment.view", section="course")
+    patient = access_patient(request, row_id(patient_id), "appointment.view", section="course")
     visits = list(
         patient.appointments.filter(course_key=course_key)
         .select_related("type", "staff", "chair__room")

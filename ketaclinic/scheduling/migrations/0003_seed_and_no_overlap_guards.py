@@ -6,12 +6,16 @@ from ketaclinic.scheduling import guards, seed
 
 
 def install_guards(apps, schema_editor):
-    for sql in guards.statements(schema_editor.connection.vendor, install=True):
+    for sql in guards.statements(
+        schema_editor.connection.vendor, install=True, resources=guards.FIRST_RESOURCES
+    ):
         schema_editor.execute(sql, params=None)
 
 
 def remove_guards(apps, schema_editor):
-    for sql in guards.statements(schema_editor.connection.vendor, install=False):
+    for sql in guards.statements(
+        schema_editor.connection.vendor, install=False, resources=guards.FIRST_RESOURCES
+    ):
         schema_editor.execute(sql, params=None)
 
 

@@ -5,6 +5,7 @@ import datetime as dt
 import pytest
 
 from ketaclinic.conftest import make_patient
+from ketaclinic.outcomes.tests.factories import make_plan
 from ketaclinic.scheduling import seed
 from ketaclinic.scheduling.models import (
     AppointmentType,
@@ -17,6 +18,9 @@ from ketaclinic.scheduling.models import (
 
 # A Monday well in the future, so "today" never interferes.
 MONDAY = dt.date(2027, 3, 1)
+# The induction course the patients' signed plans propose (days after MONDAY).
+PLAN_DAYS = (0, 2, 4, 7, 9, 11)
+INDUCTION = [MONDAY + dt.timedelta(days=d) for d in PLAN_DAYS]
 
 
 @pytest.fixture
@@ -40,5 +44,14 @@ def calendar(db, nurse, prescriber, therapist):
 
 
 @pytest.fixture
-def patients(db):
-    return [make_patient(f"Pat{n}", f"Course{n}") for n in range(4)]
+def patients(db, prescriber):
+    """Four patients, each with an active signed IV plan proposing the INDUCTION course
+    (dosing visits are booked only against a signed plan)."""
+    made = [make_patient(f"Pat{n}", f"Course{n}") for n in range(4)]
+    for patient in made:
+        signed_plan(patient, prescriber)
+    return made
+
+
+def signed_plan(patient, prescriber, route: str = "iv", days=PLAN_DAYS):
+    return make_plan(patient, prescriber, start=MONDAY, route=route, days=days, status="active")

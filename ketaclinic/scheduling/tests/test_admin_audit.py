@@ -28,6 +28,7 @@ def test_changing_an_appointment_length_in_the_admin_is_audited(calendar):
     assert response.status_code == 302
     kind.refresh_from_db()
     assert kind.minutes == 45
-    event = AuditEvent.objects.get(action="admin.appointmenttype.change")
+    event = AuditEvent.objects.get(action="admin.change")
+    assert event.detail["model"] == "scheduling.appointmenttype"
     assert event.detail["changes"]["minutes"] == [30, 45]
     assert event.actor == admin_user

@@ -8,7 +8,7 @@ import pytest
 from django.db import DatabaseError, transaction
 
 from ketaclinic.audit.models import AuditEvent
-from ketaclinic.conftest import signed_in
+from ketaclinic.conftest import make_patient, signed_in
 from ketaclinic.scheduling.models import (
     Appointment,
     AppointmentEvent,
@@ -16,7 +16,7 @@ from ketaclinic.scheduling.models import (
     clinic_datetime,
 )
 
-from .conftest import MONDAY
+from .conftest import MONDAY, signed_plan
 
 
 def book(client, patient, when: dt.datetime, kind: str = "iv_infusion", **extra):
@@ -83,16 +83,16 @@ def test_an_absent_nurse_is_not_booked(calendar, front_desk, patients, nurse):
 
 
 def test_esketamine_needs_a_prescriber_on_site_for_the_whole_visit(
-    calendar, front_desk, patients, prescriber
+    calendar, front_desk, prescriber
 ):
+    patient = make_patient("Spray", "Course")
+    signed_plan(patient, prescriber, route="esketamine")
     prescriber.shifts.filter(weekday=0).update(ends_at=dt.time(10))
-    response = book(signed_in(front_desk), patients[0], at(9), kind="esketamine")
+    response = book(signed_in(front_desk), patient, at(9), kind="esketamine")
     assert response.status_code == 409
     assert "no prescriber is on site" in response.json()["message"]
     assert (
-        book(
-            signed_in(front_desk), patients[0], at(9), kind="esketamine", staff_id=None
-        ).status_code
+        book(signed_in(front_desk), patient, at(9), kind="esketamine", staff_id=None).status_code
         == 409
     )
 
@@ -148,8 +148,9 @@ def test_an_unknown_type_is_a_422_naming_the_field(calendar, front_desk, patient
 
 
 def test_a_patient_cannot_book_or_see_another_patients_visit(
-    calendar, front_desk, patient_a, patient_b
+    calendar, front_desk, patient_a, patient_b, prescriber
 ):
+    signed_plan(patient_b, prescriber)
     booked = book(signed_in(front_desk), patient_b, at(9)).json()
     client = signed_in(patient_a.user)
     assert book(client, patient_b, at(11)).status_code == 404

@@ -8,9 +8,7 @@ from ketaclinic.audit.models import AuditEvent
 from ketaclinic.conftest import signed_in
 from ketaclinic.scheduling.models import Appointment, ClosedDay, clinic_datetime
 
-from .conftest import MONDAY
-
-INDUCTION = [MONDAY + dt.timedelta(days=d) for d in (0, 2, 4, 7, 9, 11)]
+from .conftest import INDUCTION
 
 
 def book_course(client, patient, dates, **visit_extra):
@@ -107,17 +105,18 @@ def test_moving_one_visit_leaves_the_rest_of_the_course_in_place(calendar, front
 
 
 def test_a_booked_course_keeps_its_wall_clock_time_across_the_dst_change(
-    calendar, front_desk, patients
+    calendar, prescriber, patients
 ):
-    # America/New_York springs forward on Sunday 2027-03-14.
+    # America/New_York springs forward on Sunday 2027-03-14. The dates are not the plan's:
+    # the prescriber books them by override.
     dates = [dt.date(2027, 3, d) for d in (10, 12, 15, 17)]
     visits = [
         {"number": n, "date": str(day), "starts_at": f"{day}T09:00:00"}
         for n, day in enumerate(dates, start=1)
     ]
-    response = signed_in(front_desk).post(
+    response = signed_in(prescriber).post(
         f"/api/v1/patients/{patients[0].pk}/courses",
-        {"type": "iv_infusion", "visits": visits},
+        {"type": "iv_infusion", "visits": visits, "override_reason": "Patient travels first week"},
         content_type="application/json",
     )
     assert response.status_code == 201

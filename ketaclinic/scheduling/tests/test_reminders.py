@@ -16,7 +16,6 @@ from django.utils import timezone
 from ketaclinic.audit.models import AuditEvent
 from ketaclinic.outcomes.models import InstrumentDefinition, MeasurementTask, QuestionnaireLink
 from ketaclinic.outcomes.seeding import seed_instruments
-from ketaclinic.outcomes.tests.factories import make_plan
 from ketaclinic.scheduling.models import Appointment, AppointmentType, Reminder, Status
 from ketaclinic.scheduling.sms import LoggingSmsBackend
 
@@ -144,7 +143,7 @@ def test_a_reminder_carries_a_single_use_link_to_the_questionnaires_due(
     calendar, reachable, front_desk, prescriber
 ):
     seed_instruments()
-    plan = make_plan(reachable, prescriber, start=timezone.localdate(), status="active")
+    plan = reachable.plans.get(status="active")  # the signed plan every patient here has
     MeasurementTask.objects.create(
         patient=reachable,
         plan=plan,

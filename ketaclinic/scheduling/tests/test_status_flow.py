@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.utils import timezone
 
 from ketaclinic.conftest import signed_in
 from ketaclinic.scheduling.models import TRANSITIONS, Appointment, Status, clinic_datetime
@@ -34,7 +35,18 @@ def set_status(client, appointment, status):
     )
 
 
+def today(appointment: Appointment) -> Appointment:
+    """The visit moved (in the database) to now: check-in happens on the visit's own day."""
+    now = timezone.now()
+    Appointment.objects.filter(pk=appointment.pk).update(
+        starts_at=now, ends_at=now + dt.timedelta(minutes=100)
+    )
+    appointment.refresh_from_db()
+    return appointment
+
+
 def test_the_whole_happy_path_is_recorded_step_by_step(appointment, nurse):
+    today(appointment)
     client = signed_in(nurse)
     for status in ("confirmed", "checked_in", "in_session", "completed"):
         assert set_status(client, appointment, status).status_code == 200
