@@ -6,6 +6,7 @@ Pure-function tests need none of this; it is here for tests that touch the datab
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from decimal import Decimal
 
 import pytest
@@ -25,6 +26,13 @@ settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # Tests only: every test client would otherwise rescan the static folders (~35 ms each);
 # the live server for browser tests serves static files itself.
 settings.WHITENOISE_USE_FINDERS = False
+
+
+@pytest.fixture(autouse=True)
+def audit_checkpoints_apart(settings, tmp_path_factory):
+    """Each test signs audit checkpoints into its own file, never into var/."""
+    folder = tmp_path_factory.getbasetemp() / "audit-checkpoints"
+    settings.AUDIT_CHECKPOINT_PATH = folder / f"{uuid.uuid4().hex}.log"
 
 
 @pytest.fixture(autouse=True)

@@ -45,6 +45,15 @@ SECRET_KEY = os.environ.get("SECRET_KEY") or development_secret_key()
 # Keys the audit trail's hash chain. Set it separately in production so rotating
 # SECRET_KEY does not make the existing trail unverifiable.
 AUDIT_CHAIN_KEY = os.environ.get("AUDIT_CHAIN_KEY") or SECRET_KEY
+# Signed checkpoints of the audit chain's head, kept outside the database so cutting the
+# newest rows or emptying the table is found (ketaclinic/audit/checkpoints.py). Ship the
+# file, or the ketaclinic.audit.checkpoint log, to another host.
+AUDIT_CHECKPOINT_PATH = Path(
+    os.environ.get("AUDIT_CHECKPOINT_PATH", VAR_DIR / "audit-checkpoints.log")
+)
+AUDIT_CHECKPOINT_EVERY = int(os.environ.get("AUDIT_CHECKPOINT_EVERY", 100))
+AUDIT_CHECKPOINT_SECONDS = int(os.environ.get("AUDIT_CHECKPOINT_SECONDS", 60))
+AUDIT_CHECKPOINT_LOG = env_bool("AUDIT_CHECKPOINT_LOG", default=True)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1],testserver")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 

@@ -1,21 +1,5 @@
-from django.contrib import admin
+"""The trail's admin page is registered in ``ketaclinic/accounts/admin.py``.
 
-from .models import AuditEvent
-
-
-@admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
-    """Read-only: the trail is append-only in the database as well."""
-
-    list_display = ["seq", "at", "actor_username", "action", "patient_id", "outcome", "ip_address"]
-    list_filter = ["outcome", "action"]
-    search_fields = ["actor_username", "action", "object_id"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+It needs the permission matrix (``accounts``), which ``audit`` may not import: ``audit`` comes
+first in the apps' dependency order.
+"""

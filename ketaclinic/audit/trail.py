@@ -24,6 +24,7 @@ from django.utils import timezone
 
 from ketaclinic.web.client import client_address
 
+from . import checkpoints
 from .models import AuditChainHead, AuditEvent, Outcome
 
 GENESIS = "0" * 64
@@ -114,8 +115,13 @@ EVENT_FIELDS = [f for f in AuditEvent._meta.concrete_fields if not f.primary_key
 
 
 def append(event: AuditEvent) -> None:
-    """Chain ``event`` after the newest event and insert it (inside a transaction)."""
-    event.seq, event.prev_hash = advance_chain_head()
+    """Chain ``event`` after the newest event and insert it (inside a transaction).
+
+    The head moves only after the event row exists: the database refuses any other move
+    of the head (see ``database.py``).
+    """
+    newest_seq, event.prev_hash = lock_chain_head()
+    event.seq = newest_seq + 1
     event.hash = event_hash(event)
     insert, finish = append_statements(connection.vendor)
     values = [f.get_db_prep_save(getattr(event, f.attname), connection) for f in EVENT_FIELDS]
@@ -123,14 +129,15 @@ def append(event: AuditEvent) -> None:
         if connection.vendor == "postgresql":  # one round trip for both statements
             cursor.execute(
                 f"WITH event AS ({insert}) {finish} RETURNING (SELECT id FROM event)",
-                [*values, event.hash],
+                [*values, event.seq, event.hash],
             )
             event.pk = cursor.fetchone()[0]
         else:
             cursor.execute(insert, values)
             event.pk = cursor.fetchone()[0]
-            cursor.execute(finish, [event.hash])
+            cursor.execute(finish, [event.seq, event.hash])
     event._state.adding, event._state.db = False, connection.alias
+    checkpoints.after_append(event.seq)
 
 
 @cache
@@ -142,7 +149,13 @@ def append_statements(vendor: str) -> tuple[str, str]:
         f"INSERT INTO {quote(EVENTS)} ({columns}) "
         f"VALUES ({', '.join(['%s'] * len(EVENT_FIELDS))}) RETURNING {quote('id')}"
     )
-    return insert, f"UPDATE {quote(HEAD)} SET last_hash = %s WHERE id = 1"
+    return insert, f"UPDATE {quote(HEAD)} SET seq = %s, last_hash = %s WHERE id = 1"
+
+
+@cache
+def head_statement(vendor: str) -> str:
+    lock = " FOR UPDATE" if vendor == "postgresql" else ""
+    return f"SELECT seq, last_hash FROM {connection.ops.quote_name(HEAD)} WHERE id = 1{lock}"
 
 
 def statements_per_event() -> int:
@@ -150,16 +163,13 @@ def statements_per_event() -> int:
     return 2 if connection.vendor == "postgresql" else 3
 
 
-def advance_chain_head() -> tuple[int, str]:
-    """Take the next sequence number; the newest hash comes with it.
+def lock_chain_head() -> tuple[int, str]:
+    """The newest sequence number and hash, held until the transaction ends.
 
-    The update locks the head row until the transaction ends, which queues concurrent
-    appenders on PostgreSQL (SQLite's IMMEDIATE transactions hold the whole database).
+    ``FOR UPDATE`` queues concurrent appenders on PostgreSQL; SQLite's IMMEDIATE
+    transactions hold the whole database already.
     """
-    sql = (
-        f"UPDATE {connection.ops.quote_name(HEAD)} SET seq = seq + 1 WHERE id = 1 "
-        "RETURNING seq, last_hash"
-    )
+    sql = head_statement(connection.vendor)
     with connection.cursor() as cursor:
         cursor.execute(sql)
         row = cursor.fetchone()
@@ -176,11 +186,11 @@ class Break:
     problem: str
 
 
-def verify(batch_size: int = 2000) -> list[Break]:
+def verify(batch_size: int = 2000, using: str = "default") -> list[Break]:
     """Walk the chain in order and list every place where it does not hold."""
     breaks: list[Break] = []
     expected_prev, expected_seq = GENESIS, 1
-    for event in iterate_in_order(batch_size):
+    for event in iterate_in_order(batch_size, using):
         if event.seq != expected_seq:
             breaks.append(
                 Break(event.seq, f"sequence jumps from {expected_seq - 1} (rows removed)")
@@ -192,16 +202,17 @@ def verify(batch_size: int = 2000) -> list[Break]:
         if event_hash(event) != event.hash:
             breaks.append(Break(event.seq, "content changed after it was written"))
         expected_prev, expected_seq = event.hash, event.seq + 1
-    head = AuditChainHead.objects.filter(pk=1).first()
+    head = AuditChainHead.objects.using(using).filter(pk=1).first()
     if head is not None and (head.seq, head.last_hash) != (expected_seq - 1, expected_prev):
         breaks.append(Break(head.seq, "newest rows removed (chain head ahead of the trail)"))
     return breaks
 
 
-def iterate_in_order(batch_size: int) -> Iterator[AuditEvent]:
+def iterate_in_order(batch_size: int, using: str = "default") -> Iterator[AuditEvent]:
     last = 0
+    events = AuditEvent.objects.using(using)
     while True:
-        batch = list(AuditEvent.objects.filter(seq__gt=last).order_by("seq")[:batch_size])
+        batch = list(events.filter(seq__gt=last).order_by("seq")[:batch_size])
         if not batch:
             return
         yield from batch
