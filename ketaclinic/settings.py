@@ -106,6 +106,10 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "django_otp_webauthn",
     "csp",
     "ninja",
     "ketaclinic.web",
@@ -133,8 +137,10 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "ketaclinic.accounts.middleware.SessionTimeoutMiddleware",
+    "ketaclinic.accounts.mfa_middleware.SecondFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
@@ -257,6 +263,25 @@ CRISIS_LINE_NAME = os.environ.get("CRISIS_LINE_NAME", "Suicide & Crisis Lifeline
 EMERGENCY_NUMBER = os.environ.get("EMERGENCY_NUMBER", "911")
 # Where patients' links (reminders, confirmations) point.
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
+
+# Second factor (accounts/mfa.py). When on, staff (and superusers) must verify an
+# authenticator code or passkey after their password before any page or session API call.
+# Read on each request, so tests can override it. Off in the `make run` demo.
+MFA_REQUIRED = env_bool("MFA_REQUIRED", default=SECURE_MODE)
+OTP_TOTP_ISSUER = CLINIC_NAME
+# accounts/mfa.py locks a user after repeated failures; django-otp's own per-device
+# back-off (which refuses even a right code for a few seconds) is not needed on top.
+OTP_TOTP_THROTTLE_FACTOR = 0
+OTP_STATIC_THROTTLE_FACTOR = 0
+# Passkeys: a second factor only (the password, throttled by axes, stays the first).
+OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN = False
+OTP_WEBAUTHN_RP_NAME = CLINIC_NAME
+OTP_WEBAUTHN_RP_ID_CALLABLE = "ketaclinic.accounts.passkeys.relying_party_id"
+OTP_WEBAUTHN_HELPER_CLASS = "ketaclinic.accounts.passkeys.ClinicWebAuthnHelper"
+OTP_WEBAUTHN_ALLOWED_ORIGINS = env_list(
+    "WEBAUTHN_ORIGINS",
+    SITE_URL.rstrip("/") if SITE_URL.startswith("https://") else "http://localhost:8000",
+)
 
 LOGGING = {
     "version": 1,

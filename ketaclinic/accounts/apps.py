@@ -7,4 +7,7 @@ class AccountsConfig(AppConfig):
     verbose_name = "Accounts and roles"
 
     def ready(self) -> None:
-        from . import signals  # noqa: F401  (records login times for automatic logoff)
+        from . import (  # noqa: F401  (login stamps for automatic logoff; deploy checks)
+            checks,
+            signals,
+        )

@@ -60,6 +60,9 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     # Oversight.
     "patient.view_changes": frozenset({Role.PRESCRIBER, Role.CLINIC_ADMIN}),
     "audit.view": frozenset({Role.CLINIC_ADMIN}),
+    # Every user's API tokens (prefix, dates, last use) and revoking them; anyone sees and
+    # revokes their own.
+    "token.view_all": frozenset({Role.CLINIC_ADMIN}),
     # Scheduling: the calendar shows every patient's visits, so it is staff-only; a patient
     # sees their own appointments through access_patient.
     "calendar.view": STAFF,
