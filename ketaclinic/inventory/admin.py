@@ -2,24 +2,14 @@
 
 from django.contrib import admin
 
+from ketaclinic.accounts.admin import ReadOnlyAdmin
+
 from .models import LedgerEntry, Lot
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Browse and search only: entries are written by the services and never changed."""
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(Lot)
 class LotAdmin(ReadOnlyAdmin):
+    view_permission = "inventory.view"
     list_display = ["lot_number", "product", "drug", "supplier", "expires_on", "received_at"]
     list_filter = ["drug"]
     search_fields = ["lot_number", "product", "supplier"]
@@ -27,6 +17,8 @@ class LotAdmin(ReadOnlyAdmin):
 
 @admin.register(LedgerEntry)
 class LedgerEntryAdmin(ReadOnlyAdmin):
+    view_permission = "inventory.view"
+    patient_path = "session__patient"
     list_display = ["id", "at", "kind", "lot", "quantity_mg", "session", "by", "witness"]
     list_filter = ["kind"]
     list_select_related = ["lot", "session__patient", "by", "witness"]

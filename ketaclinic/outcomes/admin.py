@@ -13,6 +13,8 @@ from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 
+from ketaclinic.accounts.admin import ClinicModelAdmin, ReadOnlyAdmin
+
 from . import services
 from .definitions import DefinitionError, parse_instrument
 from .models import InstrumentDefinition, MeasurementTask, Response, SafetyTask
@@ -53,7 +55,9 @@ class DefinitionForm(forms.ModelForm):
 
 
 @admin.register(InstrumentDefinition)
-class InstrumentDefinitionAdmin(admin.ModelAdmin):
+class InstrumentDefinitionAdmin(ClinicModelAdmin):
+    view_permission = "instrument.manage"
+    audit_changes = False  # definition_load writes instrument.load with both versions
     form = DefinitionForm
     list_display = ["code", "name", "version", "rater", "origin", "status", "loaded_at"]
     list_filter = ["origin", "status", "rater"]
@@ -69,19 +73,10 @@ class InstrumentDefinitionAdmin(admin.ModelAdmin):
         return False
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
 @admin.register(Response)
 class ResponseAdmin(ReadOnlyAdmin):
+    view_permission = "outcomes.view"
+    patient_path = "patient"
     list_display = ["patient", "instrument", "status", "total", "band", "channel", "submitted_at"]
     list_filter = ["instrument", "status", "channel"]
     raw_id_fields = ["patient", "plan", "session", "task", "entered_by"]
@@ -89,6 +84,8 @@ class ResponseAdmin(ReadOnlyAdmin):
 
 @admin.register(MeasurementTask)
 class MeasurementTaskAdmin(ReadOnlyAdmin):
+    view_permission = "outcomes.view"
+    patient_path = "patient"
     list_display = ["patient", "instrument", "reason", "opens_on", "due_on", "status"]
     list_filter = ["status", "reason", "instrument"]
     raw_id_fields = ["patient", "plan", "response"]
@@ -96,6 +93,8 @@ class MeasurementTaskAdmin(ReadOnlyAdmin):
 
 @admin.register(SafetyTask)
 class SafetyTaskAdmin(ReadOnlyAdmin):
+    view_permission = "worklist.view"
+    patient_path = "patient"
     list_display = ["patient", "flag", "assigned_to", "status", "created_at", "resolved_at"]
     list_filter = ["status", "flag"]
     raw_id_fields = ["patient", "response", "assigned_to", "resolved_by"]

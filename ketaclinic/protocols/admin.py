@@ -13,6 +13,7 @@ from django.contrib import admin
 from django.db import transaction
 from django.utils import timezone
 
+from ketaclinic.accounts.admin import ClinicModelAdmin
 from ketaclinic.audit import trail
 
 from .models import Protocol
@@ -29,7 +30,8 @@ def values(protocol: Protocol) -> dict[str, Any]:
 
 
 @admin.register(Protocol)
-class ProtocolAdmin(admin.ModelAdmin):
+class ProtocolAdmin(ClinicModelAdmin):
+    audit_changes = False  # protocol.create/change/delete below name the protocol's values
     list_display = ["code", "name", "route", "default_for_route", "active", "updated_at"]
     list_filter = ["route", "active"]
     readonly_fields = ["updated_at"]
