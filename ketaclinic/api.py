@@ -16,8 +16,10 @@ from ninja.errors import ValidationError as SchemaValidationError
 from ninja.security import HttpBearer, django_auth
 
 from ketaclinic.accounts.models import ApiToken, hash_token
+from ketaclinic.accounts.permissions import STAFF
 from ketaclinic.audit import trail
 from ketaclinic.audit.models import Outcome
+from ketaclinic.web.docs import staff_only
 
 # Only refresh a token's last-used time this often, so reads do not all write.
 LAST_USED_RESOLUTION_S = 60
@@ -52,6 +54,8 @@ api = NinjaAPI(
     "(`manage.py token_create USERNAME`) or a signed-in session with CSRF.",
     auth=[BearerToken(), django_auth],
     urls_namespace="api",
+    # The Swagger page and the schema: signed-in staff only (Swagger UI from ninja's static).
+    docs_decorator=staff_only(lambda user: user.role in STAFF),
 )
 
 
