@@ -37,7 +37,7 @@ from ketaclinic.patients.models import (
     TrialOutcome,
     WeightMeasurement,
 )
-from ketaclinic.scheduling.models import Chair, Room, RoomKind
+from ketaclinic.scheduling.models import Appointment, Chair, Room, RoomKind
 
 DEMO_PASSWORD = "demo-clinic-2026"
 SEED = 2026
@@ -210,15 +210,19 @@ def load(patients: int = 40) -> dict[str, int]:
         users_created = sum(was_created for _, was_created in ensured)
         rooms_created = ensure_rooms()
         created = ensure_patients(patients, users)
-        visits = demo_calendar.load(users)
+        visits_before = Appointment.objects.count()
+        demo_calendar.prepare(users)
+        demo_plans.load(users)
+        demo_calendar.plan_courses(users)
+        demo_sessions.load(users)
+        demo_calendar.load(users)
+        visits = Appointment.objects.count() - visits_before
         if created or rooms_created or users_created or visits:
             trail.record(
                 action="demo.load",
                 actor_username="demo",
                 detail={"patients": created, "rooms": rooms_created, "visits": visits},
             )
-        demo_plans.load(users)
-        demo_sessions.load(users)
         demo_outcomes.load_histories(users)
     return {
         "users": users_created,

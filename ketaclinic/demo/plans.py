@@ -39,6 +39,8 @@ from ketaclinic.screening import validity
 from ketaclinic.screening.models import Screening, ScreeningStatus
 
 MARKER = "demo.load_plans"
+REASONED = "eligible_with_reasoning"
+REASONING = "Findings reviewed with the patient; extra monitoring after dosing."
 FIRST_CANDIDATE = 11
 WEEKDAYS = [0, 1, 2, 3, 4]
 
@@ -119,6 +121,15 @@ def fits_iv_any(patient, snap) -> bool:
     )
 
 
+def fits_iv_course(patient, snap) -> bool:
+    """An adult under 65 with an indication whom the screening engine does not rule out."""
+    indication = indication_of(patient)
+    if indication is None or not 18 <= snap.facts.age_years < 65:
+        return False
+    answers = _answers("iv", indication, bp=(126, 80))
+    return screening_services.evaluate_for(snap, answers).decision.value != "ineligible"
+
+
 def fits_anyone(patient, snap) -> bool:
     return indication_of(patient) is not None
 
@@ -179,7 +190,8 @@ def _historic_screening(patient: Patient, users: dict[str, User], days_ago: int)
         status=ScreeningStatus.SIGNED,
         signed_by=users["prescriber"],
         signed_at=at + dt.timedelta(hours=1),
-        clinician_decision="eligible",
+        clinician_decision="eligible" if result.decision.value == "eligible" else REASONED,
+        reasoning="" if result.decision.value == "eligible" else REASONING,
         valid_until=validity.last_valid_day(timezone.localdate(at)),
         created_by=users["nurse"],
         created_at=at,
@@ -195,9 +207,16 @@ def _weight_on(patient: Patient, day: dt.date, users: dict[str, User]) -> Weight
 
 
 def _historic_iv_plan(
-    patient: Patient, users: dict[str, User], *, days_ago: int, status: str
+    patient: Patient,
+    users: dict[str, User],
+    *,
+    days_ago: int,
+    status: str,
+    start: dt.date | None = None,
+    signed_at: dt.datetime | None = None,
 ) -> TreatmentPlan:
-    """An IV induction plan signed ``days_ago`` days ago, its course starting the next day."""
+    """An IV induction plan signed ``days_ago`` days ago (at ``signed_at`` when given), its
+    course starting the next day (or on ``start``)."""
     today = timezone.localdate()
     signed_on = today - dt.timedelta(days=days_ago)
     screening = _historic_screening(patient, users, days_ago + 1)
@@ -210,9 +229,9 @@ def _historic_iv_plan(
         weight_measured_on=weight.measured_on,
         today=signed_on,
     )
-    start = signed_on + dt.timedelta(days=1)
+    start = start or signed_on + dt.timedelta(days=1)
     course = schedule.propose_schedule("iv_induction", start_date=start, working_weekdays=WEEKDAYS)
-    signed_at = timezone.now() - dt.timedelta(days=days_ago)
+    signed_at = signed_at or timezone.now() - dt.timedelta(days=days_ago)
     therapist = users["therapist"]
     plan = TreatmentPlan.objects.create(
         patient=patient,
@@ -346,7 +365,8 @@ def build_active_plan(patient: Patient, users: dict[str, User]) -> None:
 
 
 def build_completed_plan(patient: Patient, users: dict[str, User]) -> None:
-    _historic_iv_plan(patient, users, days_ago=120, status=PlanStatus.COMPLETED)
+    """Signed four months ago; ``demo/sessions.py`` gives its sessions, then completes it."""
+    _historic_iv_plan(patient, users, days_ago=120, status=PlanStatus.ACTIVE)
 
 
 SCENARIOS: list[tuple[str, Callable, Callable]] = [

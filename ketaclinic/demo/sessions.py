@@ -22,6 +22,7 @@ import datetime as dt
 import random
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from ketaclinic.accounts.models import User
@@ -33,9 +34,12 @@ from ketaclinic.charting.models import (
     SettingCertification,
     TreatmentSession,
 )
+from ketaclinic.demo import desk, stock
 from ketaclinic.demo import plans as demo_plans
+from ketaclinic.inventory.models import LedgerEntry
 from ketaclinic.patients.models import Patient
 from ketaclinic.plans import schedule
+from ketaclinic.plans import services as plan_services
 from ketaclinic.plans.models import PlannedSession, PlanStatus, TreatmentPlan
 from ketaclinic.protocols import dosing
 from ketaclinic.protocols.models import Protocol
@@ -43,9 +47,6 @@ from ketaclinic.scheduling import services as scheduling_services
 from ketaclinic.scheduling import slots
 from ketaclinic.scheduling.models import (
     Appointment,
-    AppointmentEvent,
-    AppointmentType,
-    Preparation,
     Status,
     clinic_datetime,
 )
@@ -74,14 +75,16 @@ def load(users: dict[str, User]) -> dict[str, list[str]]:
     rng = random.Random(SEED)
     charted: dict[str, list[str]] = {"iv": [], "im": [], "esketamine": []}
     iv_plans = TreatmentPlan.objects.filter(
-        patient__in=candidates, route="iv", status__in=[PlanStatus.ACTIVE, PlanStatus.COMPLETED]
-    ).order_by("patient__mrn")
+        patient__in=candidates, route="iv", status=PlanStatus.ACTIVE
+    ).order_by("signed_at", "pk")
     for plan in iv_plans:
         if plan.treatment_sessions.exists():
             continue
+        desk.book_course(plan, users, now=plan.signed_at + dt.timedelta(hours=1))
         for variant, planned in enumerate(plan.planned_sessions.filter(date__lt=today())):
             session = open_on(plan, planned.number, planned.date, users, rng)
             chart_iv(session, users, variant)
+        finish_if_over(plan, users)
         charted["iv"].append(plan.patient.mrn)
     unscreened = [p for p in candidates if not p.screenings.exists()]
     im_patient = pick(unscreened, demo_plans.fits_iv_any)
@@ -93,11 +96,16 @@ def load(users: dict[str, User]) -> dict[str, list[str]]:
     if esketamine_patient is not None:
         chart_esketamine_course(esketamine_patient, users, rng)
         charted["esketamine"].append(esketamine_patient.mrn)
-    active_iv = iv_plans.filter(status=PlanStatus.ACTIVE).first()
+    active_iv = (
+        TreatmentPlan.objects.filter(patient__in=candidates, route="iv", status=PlanStatus.ACTIVE)
+        .order_by("signed_at", "pk")
+        .first()
+    )
     if active_iv is not None:
         visit = todays_visit(active_iv, users, rng)
         if visit is not None:
             charted["today"] = [f"{active_iv.patient.mrn} visit {visit.pk}"]
+    stock.count_all(users)
     trail.record(action=MARKER, actor_username="demo", detail={"charted": charted})
     return charted
 
@@ -120,78 +128,46 @@ def request_of(user: User) -> demo_plans.DemoRequest:
 # --- Opening a session on a past day ---------------------------------------------------------
 
 
-def place_visit(patient, plan, number: int, day: dt.date, users, rng, *, not_before=None):
-    """A checked-in treatment visit on ``day`` where the clinic has room, else ``None``."""
-    kind = AppointmentType.objects.filter(protocol_code=plan.protocol.code).first()
-    if kind is None:
-        return None
-    picture = scheduling_services.availability(day, kind)
-    wanted = not_before or clinic_datetime(day, dt.time(rng.choice([8, 9, 10]), 0))
-    found = slots.first_placement(dataclasses.replace(picture, not_before=wanted))
-    if isinstance(found, slots.NoPlacement):
-        return None
-    visit = Appointment.objects.create(
-        patient=patient,
-        type=kind,
-        starts_at=found.starts_at,
-        ends_at=found.ends_at,
-        chair_id=found.chair_id,
-        lane_id=found.lane_id,
-        staff=scheduling_services.lane_user(found.lane_id),
-        status=Status.CHECKED_IN,
-        course_key=f"demo-session-{patient.mrn.lower()}-{plan.pk}",
-        course_number=number,
-        created_by=users["frontdesk"],
-    )
-    AppointmentEvent.objects.create(
-        appointment=visit, by=users["frontdesk"], kind="booked", to_status=Status.SCHEDULED
-    )
-    AppointmentEvent.objects.create(
-        appointment=visit,
-        by=users["frontdesk"],
-        kind="status",
-        from_status=Status.SCHEDULED,
-        to_status=Status.CHECKED_IN,
-    )
-    Preparation.objects.create(
-        appointment=visit,
-        fasting_understood=True,
-        ride_arranged=True,
-        confirmed_at=found.starts_at - dt.timedelta(days=1),
-    )
-    return visit
-
-
-def open_on(plan, number: int, day: dt.date, users, rng) -> TreatmentSession:
-    """The session of visit ``number`` on ``day``, opened at the visit's start.
-
-    An active plan's session opens through ``services.session_open`` as at check-in; a course
-    already completed, or a day with no room in the demo calendar, gets its row directly.
-    """
-    nurse = users["nurse"]
-    visit = place_visit(plan.patient, plan, number, day, users, rng)
-    if visit is not None and plan.status == PlanStatus.ACTIVE:
-        session = services.session_open(request=request_of(nurse), appointment=visit)
-    else:
-        dose = plan.dose_for_session(number)
-        session = TreatmentSession.objects.create(
-            patient=plan.patient,
-            plan=plan,
-            appointment=visit,
-            chair=visit.chair if visit else None,
-            session_number=number,
-            route=plan.route,
-            protocol_code=plan.protocol.code,
-            drug="esketamine" if plan.route == "esketamine" else "racemic ketamine",
-            planned_dose_mg=dose.dose_mg,
-            planned_rate_mg_per_min=plan.rate_mg_per_min,
-            planned_minutes=plan.infusion_minutes,
-            nurse=visit.staff if visit and visit.staff_id else nurse,
+def course_visit(plan, number: int) -> Appointment | None:
+    """The booked visit of the plan's session ``number`` (its course was booked from the plan)."""
+    return (
+        Appointment.objects.filter(
+            patient=plan.patient, course_key=scheduling_services.plan_course_key(plan)
         )
-    opened = visit.starts_at if visit else clinic_datetime(day, dt.time(12, 0))
-    TreatmentSession.objects.filter(pk=session.pk).update(opened_at=opened)
+        .filter(course_number=number)
+        .holding()
+        .select_related("type", "chair", "staff")
+        .first()
+    )
+
+
+def open_on(plan, number: int, day: dt.date, users, rng, visit=None) -> TreatmentSession:
+    """Check in the booked visit of session ``number`` on ``day`` and open its session."""
+    visit = visit or course_visit(plan, number)
+    if visit is None or timezone.localdate(visit.starts_at) != day:
+        raise RuntimeError(f"demo plan {plan.pk}: session {number} is not booked on {day}")
+    desk.check_in(visit, users)
+    session = services.session_open(
+        request=request_of(visit.staff or users["nurse"]), appointment=visit
+    )
+    TreatmentSession.objects.filter(pk=session.pk).update(opened_at=visit.starts_at)
     session.refresh_from_db()
     return session
+
+
+def finish_if_over(plan: TreatmentPlan, users) -> None:
+    """A course whose last planned session is past ends as completed, the day after it."""
+    last = plan.planned_sessions.order_by("-number").first()
+    if last is None or last.date >= today():
+        return
+    plan_services.plan_transition(
+        request=request_of(users["prescriber"]),
+        plan=plan,
+        status=PlanStatus.COMPLETED,
+        reason="Induction course completed; maintenance to be discussed.",
+    )
+    ended = clinic_datetime(last.date + dt.timedelta(days=1), dt.time(17, 0))
+    TreatmentPlan.objects.filter(pk=plan.pk).update(ended_at=ended)
 
 
 def minutes(moment: dt.datetime, count: float) -> dt.datetime:
@@ -227,21 +203,38 @@ def answer_checklist(session, nurse, prescriber, at) -> None:
             outcome="passed",
             note=notes.get(state.code, f"{session.planned_dose_mg} mg checked against the plan"),
             second_checker=prescriber if state.item.second_checker else None,
+            **second_checker_password(state.item.second_checker),
             at=at,
         )
 
 
-def record_product(session, nurse, day: dt.date, esketamine: bool = False) -> None:
+def second_checker_password(needed: bool) -> dict:
+    """The second clinician types their own password (the demo's, for every login)."""
+    from ketaclinic.demo.clinic import DEMO_PASSWORD
+
+    if not needed or "second_checker_password" not in _checklist_parameters():
+        return {}
+    return {"second_checker_password": DEMO_PASSWORD}
+
+
+def _checklist_parameters() -> set[str]:
+    import inspect
+
+    return set(inspect.signature(workflow.checklist_record).parameters)
+
+
+def record_product(session, nurse, day: dt.date, users) -> LedgerEntry:
+    """The product and lot on the label, then the dose drawn from that lot's stock."""
+    lot = stock.lot_for(session, users, day)
     workflow.product_record(
         request=request_of(nurse),
         session=session,
-        product="Spravato (esketamine) nasal spray device"
-        if esketamine
-        else "Ketamine hydrochloride injection",
-        concentration_mg_per_ml=None if esketamine else Decimal(50),
-        lot_number=f"DEMO-{'E' if esketamine else 'K'}{day:%y%m}",
-        lot_expiry=day + dt.timedelta(days=270),
+        product=lot.product,
+        concentration_mg_per_ml=None if lot.drug == "esketamine" else lot.mg_per_ml,
+        lot_number=lot.lot_number,
+        lot_expiry=lot.expires_on,
     )
+    return stock.draw_for(session, lot, session.opened_at + dt.timedelta(minutes=9))
 
 
 def discharge(session, nurse, at) -> None:
@@ -293,7 +286,7 @@ def chart_iv(session: TreatmentSession, users, variant: int) -> None:
     opened = session.opened_at
     vitals(session, nurse, minutes(opened, 5), heart_rate_bpm=78)
     answer_checklist(session, nurse, prescriber, minutes(opened, 8))
-    record_product(session, nurse, timezone.localdate(opened))
+    drawn = record_product(session, nurse, timezone.localdate(opened), users)
     if variant % 2 == 0:
         workflow.medication_give(
             request=request,
@@ -376,6 +369,7 @@ def chart_iv(session: TreatmentSession, users, variant: int) -> None:
     workflow.infusion_record(request=request, session=session, kind="stop", at=minutes(start, 40))
     session.refresh_from_db()
     end = session.dose_ended_at
+    stock.account_for(drawn, prescriber, minutes(end, 2))
     for minute in (15, 30, 45, 60):
         vitals(session, nurse, minutes(end, minute))
     workflow.dissociation_record(request=request, session=session, score=0, at=minutes(end, 15))
@@ -397,7 +391,7 @@ def chart_im(session: TreatmentSession, users, variant: int) -> None:
     opened = session.opened_at
     vitals(session, nurse, minutes(opened, 5))
     answer_checklist(session, nurse, prescriber, minutes(opened, 8))
-    record_product(session, nurse, timezone.localdate(opened))
+    drawn = record_product(session, nurse, timezone.localdate(opened), users)
     workflow.session_start(request=request, session=session, at=minutes(opened, 15))
     session.refresh_from_db()
     start = session.dose_started_at
@@ -405,6 +399,7 @@ def chart_im(session: TreatmentSession, users, variant: int) -> None:
         request=request, session=session, dose_mg=session.planned_dose_mg, at=minutes(start, 1)
     )
     workflow.dose_end(request=request, session=session, at=minutes(start, 2))
+    stock.account_for(drawn, prescriber, minutes(start, 3))
     for minute in (15, 30, 45, 60):
         vitals(session, nurse, minutes(start, minute), heart_rate_bpm=80 - minute // 15)
     workflow.dissociation_record(
@@ -428,7 +423,7 @@ def chart_esketamine(session: TreatmentSession, users, variant: int) -> None:
     opened = session.opened_at
     vitals(session, nurse, minutes(opened, 5), systolic_mmhg=122, diastolic_mmhg=78)
     answer_checklist(session, nurse, prescriber, minutes(opened, 8))
-    record_product(session, nurse, timezone.localdate(opened), esketamine=True)
+    drawn = record_product(session, nurse, timezone.localdate(opened), users)
     workflow.session_start(
         request=request, session=session, at=minutes(opened, 15), prescriber_on_site=prescriber
     )
@@ -438,6 +433,7 @@ def chart_esketamine(session: TreatmentSession, users, variant: int) -> None:
     workflow.device_record(request=request, session=session, at=minutes(start, 0))
     workflow.device_record(request=request, session=session, at=minutes(start, gap))
     workflow.dose_end(request=request, session=session, at=minutes(start, gap + 1))
+    stock.account_for(drawn, prescriber, minutes(start, gap + 2))
     first = start
     vitals(
         session, nurse, minutes(first, 40), systolic_mmhg=142, diastolic_mmhg=88, heart_rate_bpm=82
@@ -532,7 +528,7 @@ def chart_im_course(patient: Patient, users, rng) -> None:
         protocol=protocol,
         indication=screening.indication,
         route="im",
-        status=PlanStatus.COMPLETED,
+        status=PlanStatus.ACTIVE,
         dose_mg_per_kg=dose.dose_mg_per_kg,
         dose_mg=dose.dose_mg,
         weight_kg=weight.weight_kg,
@@ -545,13 +541,41 @@ def chart_im_course(patient: Patient, users, rng) -> None:
         created_at=signed_at - dt.timedelta(hours=1),
         signed_by=users["prescriber"],
         signed_at=signed_at,
-        ended_at=timezone.now() - dt.timedelta(days=40),
-        end_reason="Two injections given; the patient chose to continue with IV infusions.",
     )
+    # No schedule pattern for IM: the desk books each injection the prescriber dated.
     first = working_day_after(signed_on + dt.timedelta(days=2))
-    for number, day in enumerate((first, working_day_after(first + dt.timedelta(days=7))), 1):
-        session = open_on(plan, number, day, users, rng)
+    kind = desk.treatment_type(plan)
+    booked_at = signed_at + dt.timedelta(hours=1)
+    visits = []
+    for day in (first, working_day_after(first + dt.timedelta(days=7))):
+        found = first_free(day, kind, rng)
+        visit = desk.book_one(patient, kind, found.starts_at, users, now=booked_at)
+        desk.booked_at(visit, booked_at)
+        visits.append(visit)
+    for number, visit in enumerate(visits, 1):
+        session = open_on(plan, number, timezone.localdate(visit.starts_at), users, rng, visit)
         chart_im(session, users, number - 1)
+    plan_services.plan_transition(
+        request=request_of(users["prescriber"]),
+        plan=plan,
+        status=PlanStatus.COMPLETED,
+        reason="Two injections given; the patient chose to continue with IV infusions.",
+    )
+    TreatmentPlan.objects.filter(pk=plan.pk).update(
+        ended_at=visits[-1].starts_at + dt.timedelta(days=1)
+    )
+
+
+def first_free(day: dt.date, kind, rng, not_before: dt.datetime | None = None):
+    """The first free placement on ``day`` from a random morning hour (or ``not_before``)."""
+    picture = scheduling_services.availability(day, kind)
+    wanted = not_before or clinic_datetime(day, dt.time(rng.choice([8, 9, 10]), 0))
+    found = slots.first_placement(dataclasses.replace(picture, not_before=wanted))
+    if isinstance(found, slots.NoPlacement):
+        found = slots.first_placement(picture)
+    if isinstance(found, slots.NoPlacement):
+        raise RuntimeError(f"demo: no room for {kind.code} on {day}: {found.reason}")
+    return found
 
 
 def working_day_after(day: dt.date) -> dt.date:
@@ -610,52 +634,82 @@ def chart_esketamine_course(patient: Patient, users, rng) -> None:
             "recorded_by": users["admin"],
         },
     )
+    desk.book_course(plan, users, now=signed_at + dt.timedelta(hours=1))
     for variant, planned in enumerate(s for s in course if s.date < today()):
         session = open_on(plan, planned.number, planned.date, users, rng)
         chart_esketamine(session, users, variant)
 
 
 def todays_visit(plan: TreatmentPlan, users, rng) -> Appointment | None:
-    """A checked-in visit now for the plan's next session, if the clinic has room today."""
-    day = today()
+    """If the clinic is open now, the plan's next visit is brought forward to now and the
+    patient checked in, ready for "Open session" (the patient asked for an earlier slot)."""
     now = timezone.now().replace(second=0, microsecond=0)
-    done = plan.treatment_sessions.count()
-    next_number = done + 1
-    if plan.planned_sessions.filter(number=next_number).first() is None:
-        return None
-    return place_visit(
-        plan.patient, plan, next_number, day, users, rng, not_before=now - dt.timedelta(minutes=15)
+    visit = (
+        Appointment.objects.filter(
+            patient=plan.patient, course_key=scheduling_services.plan_course_key(plan)
+        )
+        .filter(status__in=[Status.SCHEDULED, Status.CONFIRMED], starts_at__gt=now)
+        .order_by("starts_at")
+        .first()
     )
+    if visit is None:
+        return None
+    if timezone.localdate(visit.starts_at) != today():
+        found = slots.first_placement(
+            dataclasses.replace(
+                scheduling_services.availability(today(), visit.type),
+                not_before=now + dt.timedelta(minutes=5),
+            )
+        )
+        if isinstance(found, slots.NoPlacement):
+            return None
+        try:
+            scheduling_services.appointment_move(
+                request=request_of(users["frontdesk"]),
+                appointment=visit,
+                starts_at=found.starts_at,
+                now=now,
+            )
+        except (scheduling_services.BookingConflict, ValidationError):
+            return None
+    desk.check_in(visit, users, at=now)
+    return visit
 
 
 def ready_iv_visit(patient: Patient, users: dict[str, User]) -> Appointment:
     """Make ``patient`` ready for an IV session now: signed screening, an active IV plan
     signed two days ago, and a visit checked in a few minutes ago with the patient's
-    preparation confirmed (for people trying the demo, and the browser journey)."""
+    preparation confirmed (for people trying the demo, and the browser journey).
+
+    The visit was booked the day the plan was signed; when the clinic is closed now (a night
+    or a weekend) it is booked outside a chair, as the desk would for an extra session."""
     plan = demo_plans._historic_iv_plan(patient, users, days_ago=2, status=PlanStatus.ACTIVE)
     now = timezone.now().replace(second=0, microsecond=0)
-    visit = place_visit(
-        patient,
-        plan,
-        1,
-        today(),
-        users,
-        random.Random(SEED),
-        not_before=now - dt.timedelta(minutes=15),
+    kind = desk.treatment_type(plan)
+    booked = plan.signed_at + dt.timedelta(hours=1)
+    picture = scheduling_services.availability(today(), kind)
+    found = slots.first_placement(
+        dataclasses.replace(picture, not_before=now - dt.timedelta(minutes=15))
     )
-    if visit is not None:
-        return visit
-    # The clinic is closed now (a night or a weekend): the visit needs no chair to be charted.
-    kind = AppointmentType.objects.get(protocol_code=plan.protocol.code)
-    visit = Appointment.objects.create(
-        patient=patient,
-        type=kind,
-        starts_at=now - dt.timedelta(minutes=10),
-        ends_at=now + dt.timedelta(minutes=kind.minutes - 10),
-        staff=users["nurse"],
-        status=Status.CHECKED_IN,
-        course_number=1,
-        created_by=users["frontdesk"],
-    )
-    Preparation.objects.create(appointment=visit, fasting_understood=True, ride_arranged=True)
+    visit = None
+    if not isinstance(found, slots.NoPlacement) and found.starts_at <= now + dt.timedelta(
+        minutes=30
+    ):
+        try:
+            visit = desk.book_one(patient, kind, found.starts_at, users, now=booked)
+        except scheduling_services.BookingConflict:
+            visit = None
+    if visit is None:
+        visit = Appointment.objects.create(
+            patient=patient,
+            type=kind,
+            starts_at=now - dt.timedelta(minutes=10),
+            ends_at=now + dt.timedelta(minutes=kind.minutes - 10),
+            staff=users["nurse"],
+            status=Status.SCHEDULED,
+            course_number=1,
+            created_by=users["frontdesk"],
+        )
+    desk.booked_at(visit, booked)
+    desk.check_in(visit, users, at=min(now, visit.starts_at))
     return visit
