@@ -3,9 +3,11 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError
 from ninja import Field, Query, Router, Schema
 from ninja import Status as Reply
-from pydantic import ConfigDict
+from pydantic import ConfigDict, field_validator
+from pydantic_core import PydanticCustomError
 
 from ketaclinic.accounts.access import require_permission
 from ketaclinic.accounts.roles import Role
@@ -49,32 +51,85 @@ class PatientCreate(Schema):
     emergency_contact_name: str = Field("", max_length=150)
     emergency_contact_phone: str = Field("", max_length=30)
     height_cm: Decimal | None = None
+    confirm_duplicate: bool = Field(
+        False,
+        description="A patient with the same family name, given name and date of birth "
+        "(ignoring case and accents) is refused with 409 listing the matching records; "
+        "send true to create a new record for a different person anyway.",
+    )
+
+
+class DuplicateFieldError(Schema):
+    field: str
+    message: str
+
+
+class DuplicatePatientOut(Schema):
+    """409: the standard error body, plus the matching records the caller may see."""
+
+    message: str
+    errors: list[DuplicateFieldError]
+    candidates: list[int] = Field(description="Ids of the existing records that match.")
+
+
+CLEAR_WITH_EMPTY = "may not be null; send an empty string to clear it"
+REQUIRED = "may not be null: the record needs a value"
 
 
 class PatientChange(Schema):
-    """Only the fields given are changed; an unknown field is an error, not ignored."""
+    """Only the fields given are changed; an unknown field is an error, not ignored.
+
+    ``null`` is refused (422 naming the field) for every field but ``height_cm``: send an
+    empty string to clear a text field; a name, date of birth and sex cannot be cleared.
+    """
 
     model_config = ConfigDict(extra="forbid")
 
-    given_name: str | None = Field(None, min_length=1, max_length=100)
-    family_name: str | None = Field(None, min_length=1, max_length=100)
-    preferred_name: str | None = Field(None, max_length=100)
-    date_of_birth: dt.date | None = None
-    sex: Sex | None = None
-    email: str | None = Field(None, max_length=254)
-    phone: str | None = Field(None, max_length=30)
-    address: str | None = Field(None, max_length=200)
-    city: str | None = Field(None, max_length=100)
-    region: str | None = Field(None, max_length=100)
-    postal_code: str | None = Field(None, max_length=20)
-    emergency_contact_name: str | None = Field(None, max_length=150)
-    emergency_contact_phone: str | None = Field(None, max_length=30)
-    height_cm: Decimal | None = None
+    given_name: str = Field(None, min_length=1, max_length=100, description=REQUIRED)
+    family_name: str = Field(None, min_length=1, max_length=100, description=REQUIRED)
+    preferred_name: str = Field(None, max_length=100, description=CLEAR_WITH_EMPTY)
+    date_of_birth: dt.date = Field(None, description=REQUIRED)
+    sex: Sex = Field(None, description=REQUIRED)
+    email: str = Field(None, max_length=254, description=CLEAR_WITH_EMPTY)
+    phone: str = Field(None, max_length=30, description=CLEAR_WITH_EMPTY)
+    address: str = Field(None, max_length=200, description=CLEAR_WITH_EMPTY)
+    city: str = Field(None, max_length=100, description=CLEAR_WITH_EMPTY)
+    region: str = Field(None, max_length=100, description=CLEAR_WITH_EMPTY)
+    postal_code: str = Field(None, max_length=20, description=CLEAR_WITH_EMPTY)
+    emergency_contact_name: str = Field(None, max_length=150, description=CLEAR_WITH_EMPTY)
+    emergency_contact_phone: str = Field(None, max_length=30, description=CLEAR_WITH_EMPTY)
+    height_cm: Decimal | None = Field(None, description="null clears the height.")
+
+    @field_validator("given_name", "family_name", "date_of_birth", "sex", mode="before")
+    @classmethod
+    def required_not_null(cls, value):
+        if value is None:
+            raise PydanticCustomError("not_null", REQUIRED)
+        return value
+
+    @field_validator(
+        "preferred_name",
+        "email",
+        "phone",
+        "address",
+        "city",
+        "region",
+        "postal_code",
+        "emergency_contact_name",
+        "emergency_contact_phone",
+        mode="before",
+    )
+    @classmethod
+    def text_not_null(cls, value):
+        if value is None:
+            raise PydanticCustomError("not_null", CLEAR_WITH_EMPTY)
+        return value
 
 
 class PatientPage(Schema):
     q: str = Field("", description="Name, MRN, email or date of birth (YYYY-MM-DD)")
-    offset: int = Field(0, ge=0)
+    # offset + limit must fit the database's 64-bit LIMIT/OFFSET (else a 500, not a 422).
+    offset: int = Field(0, ge=0, le=2**63 - 1 - MAX_PAGE)
     limit: int = Field(50, ge=1, le=MAX_PAGE)
 
 
@@ -100,15 +155,39 @@ def list_patients(request, page: Query[PatientPage]):
         trail.record(action="patient.list", request=request, detail={"scope": "own"})
         return patients
     require_permission(request, "patient.list")
+    if "\x00" in page.q:
+        services.reject(request, "patient.list", ValidationError({"q": services.NUL_MESSAGE}))
     patients = list(Patient.objects.search(page.q)[page.offset : page.offset + page.limit])
     trail.record(action="patient.list", request=request, detail=page.dict())
     return patients
 
 
-@router.post("", response={201: PatientOut}, summary="Register a patient")
+@router.post(
+    "",
+    response={201: PatientOut, 409: DuplicatePatientOut},
+    summary="Register a patient",
+    description="409 when the name and date of birth match existing records (ignoring case "
+    "and accents): the body lists their ids in `candidates`; repeat with "
+    '`"confirm_duplicate": true` to create a new record for a different person.',
+)
 def create_patient(request, payload: PatientCreate):
     require_permission(request, "patient.create")
-    patient = services.patient_create(request=request, patient=Patient(**payload.dict()))
+    fields = payload.dict(exclude={"confirm_duplicate"})
+    try:
+        patient = services.patient_create(
+            request=request,
+            patient=Patient(**fields),
+            confirm_duplicate=payload.confirm_duplicate,
+        )
+    except services.DuplicatePatient as found:  # audited as refused by the service
+        return Reply(
+            409,
+            {
+                "message": found.message,
+                "errors": [{"field": "confirm_duplicate", "message": found.message}],
+                "candidates": [c.pk for c in found.candidates],
+            },
+        )
     return Reply(201, patient)
 
 

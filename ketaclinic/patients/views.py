@@ -53,6 +53,8 @@ def patient_list(request):
         raise Http404
     require_permission(request, "patient.list")
     query = request.GET.get("q", "")
+    if "\x00" in query:
+        return search_refused(request, query)
     patients = Patient.objects.search(query).only(
         "id", "mrn", "given_name", "family_name", "preferred_name", "date_of_birth", "sex"
     )
@@ -66,15 +68,44 @@ def patient_list(request):
     return render(request, "patients/list.html", context)
 
 
+def search_refused(request, query: str) -> HttpResponse:
+    """A search no database can run (a NUL character): 422 with the reason, audited."""
+    trail.record(
+        action="patient.list",
+        request=request,
+        outcome=Outcome.INVALID,
+        detail={"errors": {"q": [services.NUL_MESSAGE]}},  # never the raw query: JSON refuses NUL
+    )
+    context = {
+        "page": Paginator(Patient.objects.none(), PAGE_SIZE).get_page(1),
+        "query": query.replace("\x00", ""),
+        "query_error": f"Search: {services.NUL_MESSAGE}",
+    }
+    template = (
+        "patients/_rows.html"
+        if request.htmx and request.htmx.target == "patient-rows"
+        else "patients/list.html"
+    )
+    return render(request, template, context, status=422)
+
+
 @login_required
 def patient_create(request):
     require_permission(request, "patient.create")
     form = PatientForm(request.POST or None)
+    duplicate = None
     if request.method == "POST" and form.is_valid():
         try:
-            patient = services.patient_create(request=request, patient=form.instance)
+            patient = services.patient_create(
+                request=request,
+                patient=form.instance,
+                confirm_duplicate=request.POST.get("confirm_duplicate") == "yes",
+                confirmed_ids=shown_duplicates(request),
+            )
         except ValidationError as error:
             add_service_errors(form, error)
+        except services.DuplicatePatient as found:  # audited as refused by the service
+            duplicate = found
         else:
             messages.success(request, f"{patient.full_name} added with MRN {patient.mrn}.")
             return redirect("patients:chart", patient_id=patient.pk)
@@ -82,9 +113,14 @@ def patient_create(request):
     return render(
         request,
         "patients/patient_form.html",
-        {"form": form, "creating": True},
-        status=form_status(request, form),
+        {"form": form, "creating": True, "duplicate": duplicate},
+        status=409 if duplicate else form_status(request, form),
     )
+
+
+def shown_duplicates(request) -> set[int]:
+    """The matching records the page showed before "Create anyway" (ids as posted back)."""
+    return {int(v) for v in request.POST.getlist("duplicate_of") if v.isdigit() and len(v) < 19}
 
 
 @login_required
