@@ -46,11 +46,15 @@ from ketaclinic.outcomes.models import (
     TaskStatus,
 )
 from ketaclinic.outcomes.seeding import seed_instruments
+from ketaclinic.patients.duplicates import Identity
 from ketaclinic.patients.models import CareRole, CareTeamMember, Diagnosis, Patient, Sex
 from ketaclinic.protocols.models import Protocol
 from ketaclinic.protocols.seeding import seed_protocols
 
 DETAILED_PATIENTS = 40
+# Cohort patients loaded by default: about 170 courses across indications and routes, enough
+# for the dashboard's rates and Kaplan-Meier curve to mean something out of the box.
+DEFAULT_COHORT = 160
 MRN_PREFIX = "COH"
 SEED = 6006
 CHUNK = 1000
@@ -654,6 +658,13 @@ def load_cohort(extra_patients: int, *, progress=None) -> dict[str, int]:
     existing = set(Patient.objects.filter(mrn__startswith=MRN_PREFIX).values_list("mrn", flat=True))
     counts = {"patients": 0, "courses": 0, "sessions": 0, "responses": 0}
     numbers = [n for n in range(1, extra_patients + 1) if f"{MRN_PREFIX}{n:06d}" not in existing]
+    # One record per person: a drawn name and birthday already in the clinic moves a day.
+    known = {
+        Identity(given, family, born).key
+        for given, family, born in Patient.objects.values_list(
+            "given_name", "family_name", "date_of_birth"
+        )
+    }
     for chunk_start in range(0, len(numbers), CHUNK):
         batch = Batch()
         for number in numbers[chunk_start : chunk_start + CHUNK]:
@@ -663,11 +674,16 @@ def load_cohort(extra_patients: int, *, progress=None) -> dict[str, int]:
             indication = _weighted(rng, {k: v[0] for k, v in INDICATIONS.items()})
             route = _weighted(rng, INDICATIONS[indication][2])
             prescriber = rng.choice(prescribers)
+            given, family = rng.choice(GIVEN[sex]), rng.choice(FAMILY)
+            born = today - dt.timedelta(days=age * 365 + rng.randint(0, 364))
+            while Identity(given, family, born).key in known:
+                born -= dt.timedelta(days=1)
+            known.add(Identity(given, family, born).key)
             patient = Patient(
                 mrn=f"{MRN_PREFIX}{number:06d}",
-                given_name=rng.choice(GIVEN[sex]),
-                family_name=rng.choice(FAMILY),
-                date_of_birth=today - dt.timedelta(days=age * 365 + rng.randint(0, 364)),
+                given_name=given,
+                family_name=family,
+                date_of_birth=born,
                 sex=sex,
                 email=f"cohort{number}@example.org",
                 phone=f"860-555-01{number % 100:02d}",

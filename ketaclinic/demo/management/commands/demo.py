@@ -22,9 +22,10 @@ class Command(BaseCommand):
         parser.add_argument(
             "--patients",
             type=int,
-            default=40,
+            default=cohort.DETAILED_PATIENTS + cohort.DEFAULT_COHORT,
             help="Patients in all. Beyond the 40 detailed demo patients, the rest form a "
-            "multi-year outcomes cohort for the dashboard (demo/cohort.py), e.g. 20000.",
+            "multi-year outcomes cohort for the dashboard (demo/cohort.py), e.g. 20000. "
+            f"Default: {cohort.DETAILED_PATIENTS} + {cohort.DEFAULT_COHORT}.",
         )
         parser.add_argument("--quiet-logins", action="store_true", help="Do not print logins.")
 
