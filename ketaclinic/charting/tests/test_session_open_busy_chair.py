@@ -6,9 +6,11 @@ database constraint, which answers the same 409, never a 500. Every refusal is a
 
 from __future__ import annotations
 
+import threading
 from unittest import mock
 
 import pytest
+from django.db import connection, connections
 
 from ketaclinic.audit.models import AuditEvent, Outcome
 from ketaclinic.charting import services
@@ -144,3 +146,51 @@ def test_the_api_names_a_visit_that_is_not_checked_in(next_visit, nurse):
 
     assert response.status_code == 422
     assert response.json()["errors"][0]["field"] == "appointment"
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="SQLite's test database is one in-memory connection; IMMEDIATE serialises writers",
+)
+def test_two_opens_racing_for_one_chair_give_one_session_and_one_409(
+    transactional_db, patient_a, patient_b, prescriber, nurse, chair
+):
+    visits = []
+    for number, patient in enumerate((patient_a, patient_b)):
+        plan_for(patient, prescriber)
+        visit = checked_in_visit(patient, nurse)
+        start = visit.starts_at + number * (visit.ends_at - visit.starts_at)
+        Appointment.objects.filter(pk=visit.pk).update(
+            chair=chair, starts_at=start, ends_at=start + (visit.ends_at - visit.starts_at)
+        )
+        visit.refresh_from_db()
+        visits.append(visit)
+    both_checked = threading.Barrier(2)
+    check = services.running_in_chair
+    outcomes: list[str] = []
+
+    def checked_together(*args, **kwargs):
+        found = check(*args, **kwargs)
+        if kwargs.get("besides") is None:
+            both_checked.wait(timeout=10)  # both saw a free chair before either inserts
+        return found
+
+    def open_visit(visit) -> None:
+        try:
+            services.session_open(request=request_by(nurse), appointment=visit)
+            outcomes.append("opened")
+        except services.ChairBusy:
+            outcomes.append("409")
+        finally:
+            connections.close_all()
+
+    with mock.patch.object(services, "running_in_chair", side_effect=checked_together):
+        threads = [threading.Thread(target=open_visit, args=(v,)) for v in visits]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+
+    assert sorted(outcomes) == ["409", "opened"]
+    assert TreatmentSession.objects.filter(chair=chair).count() == 1
+    assert refusals().count() == 1
