@@ -293,3 +293,21 @@ def remove_device(request, device) -> None:
             detail={"kind": kind, "name": device.name},
         )
         device.delete()
+
+
+def reset_second_factor(user: User, *, reason: str) -> int:
+    """Remove every device of ``user`` and lift any lock (an operator's command; audited)."""
+    from django_otp import devices_for_user
+
+    with transaction.atomic():
+        devices = list(devices_for_user(user, confirmed=None))
+        for device in devices:
+            device.delete()
+        SecondFactorThrottle.objects.filter(user=user).delete()
+        trail.record(
+            action="mfa.reset",
+            actor=user,
+            target=user,
+            detail={"devices": len(devices), "reason": reason, "by": "cli"},
+        )
+    return len(devices)
