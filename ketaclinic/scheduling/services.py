@@ -522,6 +522,8 @@ def appointment_book(
     chair_id, lane_id = fill_in(picture, starts_at, chair_id, None)
     reason = slots.check_placement(picture, starts_at, chair_id, lane_id)
     if reason is not None:
+        # Another request may have booked the patient since the first check: name that visit.
+        refuse_patient_clash(patient.pk, starts_at, ends_at)
         raise BookingConflict(
             f"Cannot book {kind.name} at {starts_at:%Y-%m-%d %H:%M}: {reason}.",
             conflicts_for(starts_at, ends_at, chair_id, lane_id),
@@ -774,6 +776,7 @@ def appointment_move(
     chair_id, lane_id = fill_in(picture, starts_at, chair_id, lane_id)
     reason = slots.check_placement(picture, starts_at, chair_id, lane_id)
     if reason is not None:
+        refuse_patient_clash(appointment.patient_id, starts_at, ends_at, appointment.pk)
         raise BookingConflict(
             f"Cannot move to {starts_at:%Y-%m-%d %H:%M}: {reason}.",
             conflicts_for(starts_at, ends_at, chair_id, lane_id, appointment.pk),

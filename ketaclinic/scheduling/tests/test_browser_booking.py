@@ -1,5 +1,5 @@
-"""In Chromium: the front desk books a six-infusion course, moves one visit, and the course
-view shows the move while the other five stay put."""
+"""In Chromium: the front desk books the six infusions the signed plan proposes, moves one
+visit, and the course view shows the move while the other five stay put."""
 
 from __future__ import annotations
 
@@ -10,10 +10,11 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from ketaclinic.conftest import sign_in
+from ketaclinic.accounts.models import User
+from ketaclinic.conftest import make_patient, sign_in
 from ketaclinic.demo import clinic
-from ketaclinic.patients.models import Patient
-from ketaclinic.scheduling.models import Appointment
+from ketaclinic.outcomes.tests.factories import make_plan
+from ketaclinic.scheduling.models import Appointment, AppointmentType
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -30,16 +31,22 @@ def working_days_from(start: dt.date, offsets) -> list[dt.date]:
 
 def test_the_front_desk_books_an_induction_course_and_moves_one_visit(page, transactional_db):
     clinic.load(patients=4)
-    patient = Patient.objects.get(mrn="DEMO0003")
+    patient = make_patient("Course", "Booker")
     monday = timezone.localdate() + dt.timedelta(days=70)
     monday -= dt.timedelta(days=monday.weekday())
-    dates = working_days_from(monday, (0, 2, 4, 7, 9, 11))
+    offsets = (0, 2, 4, 7, 9, 11)
+    dates = working_days_from(monday, offsets)
+    prescriber = User.objects.filter(role="prescriber").first()
+    plan = make_plan(patient, prescriber, start=monday, days=offsets, status="active")
 
     sign_in(page, "frontdesk", clinic.DEMO_PASSWORD)
     page.goto(f"/patients/{patient.pk}/")
     page.get_by_role("link", name="Book a course").click()
-    page.get_by_label("Visit").select_option(label="IV ketamine infusion")
-    page.get_by_label("Dates").fill("\n".join(str(d) for d in dates))
+    expect(page.get_by_text("From the signed plan")).to_be_visible()
+    expect(page.get_by_label("Visit")).to_have_value(
+        str(AppointmentType.objects.get(code="iv_infusion").pk)
+    )
+    expect(page.get_by_label("Dates")).to_have_value("\n".join(str(d) for d in dates))
     page.get_by_role("button", name="Check placements").click()
     expect(page.locator("#course-preview tbody tr")).to_have_count(6)
     expect(page.locator("#course-preview")).not_to_contain_text("closed")
@@ -48,6 +55,7 @@ def test_the_front_desk_books_an_induction_course_and_moves_one_visit(page, tran
     expect(page.get_by_text("Booked all 6 visits of the course.")).to_be_visible()
     expect(page.locator("#course-counts")).to_contain_text("6 visits: 6 booked")
     course_key = page.url.rstrip("/").rsplit("/", 1)[-1]
+    assert course_key == f"plan-{plan.pk}"
     course = Appointment.objects.filter(patient=patient, course_key=course_key)
     booked = list(course.order_by("course_number"))
     assert [a.local_start.date() for a in booked] == dates

@@ -2,8 +2,9 @@
 
 Each round every process asks for the same chair at the same moment: exactly one wins
 (201), the others get 409, nothing answers 5xx or "database is locked", and the audit
-trail's hash chain is still intact afterwards. Runs against whichever database the suite
-runs on (SQLite file or PostgreSQL), in a database of its own.
+trail's hash chain is still intact afterwards. A second race books one patient into eight
+different chairs at once: exactly one wins (a patient is never in two visits). Runs against
+whichever database the suite runs on (SQLite file or PostgreSQL), in a database of its own.
 """
 
 from __future__ import annotations
@@ -34,21 +35,29 @@ FIRST_MONDAY = dt.date(2027, 3, 1)
 SETUP = """
 import datetime as dt
 from ketaclinic.accounts.models import ApiToken, User
+from ketaclinic.outcomes.tests.factories import make_plan
 from ketaclinic.patients.models import Patient
 from ketaclinic.scheduling.models import Chair, Room, StaffShift
 desk = User.objects.create(username="desk", role="front_desk")
-nurse = User.objects.create(username="nurse", role="nurse")
-for weekday in range(5):
-    StaffShift.objects.create(user=nurse, weekday=weekday, starts_at=dt.time(8), ends_at=dt.time(18))
+prescriber = User.objects.create(username="prescriber", role="prescriber")
+for number in range(4):
+    nurse = User.objects.create(username=f"nurse{{number}}", role="nurse")
+    for weekday in range(5):
+        StaffShift.objects.create(user=nurse, weekday=weekday, starts_at=dt.time(8), ends_at=dt.time(18))
 room = Room.objects.create(name="Suite", kind="infusion_suite")
-chair = Chair.objects.create(room=room, name="Chair 1")
-Chair.objects.create(room=room, name="Chair 2")
+chairs = [Chair.objects.create(room=room, name=f"Chair {{n}}") for n in range(1, 9)]
 patients = [
     Patient.objects.create(given_name="Race", family_name=str(n), date_of_birth=dt.date(1980, 1, 1), sex="female")
     for n in range({processes})
 ]
+# Infusions are booked against a signed plan (scheduling rule).
+for patient in patients:
+    make_plan(patient, prescriber, start=dt.date(2027, 3, 1), status="active")
 token, raw = ApiToken.issue(desk, "race")
-print(__import__("json").dumps({{"token": raw, "chair": chair.pk, "patients": [p.pk for p in patients]}}))
+print(__import__("json").dumps({{
+    "token": raw, "chair": chairs[0].pk, "chairs": [c.pk for c in chairs],
+    "patients": [p.pk for p in patients],
+}}))
 """
 
 
@@ -180,26 +189,26 @@ def contender(base, token, body, barrier, results) -> None:
 
 
 def race(base: str, setup: dict, day: dt.date) -> list[tuple[int, str]]:
-    context = multiprocessing.get_context("fork")
-    barrier, results = context.Barrier(PROCESSES), context.Queue()
+    """Every patient asks for the same chair at the same moment."""
     starts_at = dt.datetime.combine(day, dt.time(9)).isoformat()
-    processes = [
-        context.Process(
-            target=contender,
-            args=(
-                base,
-                setup["token"],
-                {
-                    "patient_id": patient,
-                    "type": "iv_infusion",
-                    "starts_at": starts_at,
-                    "chair_id": setup["chair"],
-                },
-                barrier,
-                results,
-            ),
-        )
+    bodies = [
+        {
+            "patient_id": patient,
+            "type": "iv_infusion",
+            "starts_at": starts_at,
+            "chair_id": setup["chair"],
+        }
         for patient in setup["patients"]
+    ]
+    return run_contenders(base, setup["token"], bodies)
+
+
+def run_contenders(base: str, token: str, bodies: list[dict]) -> list[tuple[int, str]]:
+    context = multiprocessing.get_context("fork")
+    barrier, results = context.Barrier(len(bodies)), context.Queue()
+    processes = [
+        context.Process(target=contender, args=(base, token, body, barrier, results))
+        for body in bodies
     ]
     for process in processes:
         process.start()
@@ -227,4 +236,28 @@ def test_exactly_one_of_sixteen_processes_wins_each_round(server):
     total, distinct = manage(env, "shell", stdin=check).split()[-2:]
     assert int(total) == ROUNDS
     assert int(distinct) == ROUNDS
+    assert "intact" in manage(env, "audit_verify")
+
+
+def test_one_patient_booked_into_eight_chairs_at_once_gets_exactly_one(server):
+    base, setup, env, log = server
+    patient = setup["patients"][0]
+    for round_number, day in enumerate(working_days(5), start=1):
+        starts_at = dt.datetime.combine(day, dt.time(13)).isoformat()
+        bodies = [
+            {"patient_id": patient, "type": "iv_infusion", "starts_at": starts_at, "chair_id": c}
+            for c in setup["chairs"]
+        ]
+        outcomes = run_contenders(base, setup["token"], bodies)
+        statuses = sorted(status for status, _ in outcomes)
+        problems = [text for status, text in outcomes if status not in (201, 409)]
+        assert not problems, f"round {round_number}: {problems}\n{log.read_text()[-4000:]}"
+        assert statuses.count(201) == 1, f"round {round_number}: {statuses}"
+        losers = [text for status, text in outcomes if status == 409]
+        assert all("already has IV ketamine infusion" in text for text in losers), losers
+    check = (
+        "from ketaclinic.scheduling.models import Appointment\n"
+        f"print(Appointment.objects.filter(patient_id={patient}).count())\n"
+    )
+    assert int(manage(env, "shell", stdin=check).split()[-1]) == 5
     assert "intact" in manage(env, "audit_verify")
