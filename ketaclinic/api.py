@@ -7,19 +7,34 @@ may not see, 401/403 for authentication and role.
 
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied, ValidationError
+import logging
+import re
+import typing
+
+from django.core.exceptions import (
+    PermissionDenied,
+    RequestDataTooBig,
+    SuspiciousOperation,
+    ValidationError,
+)
+from django.db import DataError
 from django.http import Http404
 from django.utils import timezone
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as SchemaValidationError
+from ninja.parser import Parser
+from ninja.renderers import JSONRenderer
 from ninja.security import HttpBearer, django_auth
+from pydantic import BaseModel
 
 from ketaclinic.accounts.models import ApiToken, hash_token
 from ketaclinic.accounts.permissions import STAFF
 from ketaclinic.audit import trail
 from ketaclinic.audit.models import Outcome
+from ketaclinic.web import inputs
 from ketaclinic.web.docs import staff_only
+from ketaclinic.web.json_errors import ApiError
 
 # Only refresh a token's last-used time this often, so reads do not all write.
 LAST_USED_RESOLUTION_S = 60
@@ -47,7 +62,55 @@ class BearerToken(HttpBearer):
         return found.user
 
 
-api = NinjaAPI(
+class StrictJsonParser(Parser):
+    """Bodies through ``web.inputs.load_json``: too deep, NaN, 1e400, NUL are named 422s."""
+
+    def parse_body(self, request):
+        return inputs.load_json(request.body)
+
+
+class FiniteJsonRenderer(JSONRenderer):
+    """The API never emits NaN or Infinity: a non-finite number is a bug (a logged 500)."""
+
+    json_dumps_params = {"allow_nan": False}
+
+
+ERROR_SCHEMA = ApiError.model_json_schema(ref_template="#/components/schemas/{model}")
+ERROR_STATUSES = {
+    401: "No valid bearer token or signed-in session",
+    403: "The caller's role may not do this",
+    404: "Not found, or not the caller's to see",
+    422: "Invalid input; each error names the field and the rule",
+}
+BODY_ERROR_STATUSES = {413: "The request body is too large"}
+
+
+class ClinicAPI(NinjaAPI):
+    """The API with its error answers documented on every operation."""
+
+    def get_openapi_schema(self, *, path_prefix=None, path_params=None):
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        schemas = schema["components"].setdefault("schemas", {})
+        schemas.update(ERROR_SCHEMA.get("$defs", {}))
+        schemas["ApiError"] = {key: v for key, v in ERROR_SCHEMA.items() if key != "$defs"}
+        for operations in schema["paths"].values():
+            for operation in operations.values():
+                document_errors(operation)
+        return schema
+
+
+def document_errors(operation: dict) -> None:
+    statuses = dict(ERROR_STATUSES)
+    if "requestBody" in operation:
+        statuses.update(BODY_ERROR_STATUSES)
+    if not operation.get("security"):
+        statuses.pop(401)
+    content = {"application/json": {"schema": {"$ref": "#/components/schemas/ApiError"}}}
+    for status, description in statuses.items():
+        operation["responses"].setdefault(status, {"description": description, "content": content})
+
+
+api = ClinicAPI(
     title="ketaclinic API",
     version="1",
     description="Runs a ketamine-therapy clinic. Authenticate with a bearer token "
@@ -56,7 +119,11 @@ api = NinjaAPI(
     urls_namespace="api",
     # The Swagger page and the schema: signed-in staff only (Swagger UI from ninja's static).
     docs_decorator=staff_only(lambda user: user.role in STAFF),
+    parser=StrictJsonParser(),
+    renderer=FiniteJsonRenderer(),
 )
+logger = logging.getLogger("ketaclinic.api")
+INTEGER = re.compile(r"^\s*[+-]?\d+\s*$")
 
 
 def error_body(message: str, errors: list[dict] | None = None) -> dict:
@@ -81,7 +148,101 @@ def schema_invalid(request, exc: SchemaValidationError):
 
 @api.exception_handler(HttpError)
 def http_error(request, exc: HttpError):
+    # django-ninja answers an unreadable body 400 "Cannot parse request body"; the parser's
+    # reason is the cause, and it names the field.
+    cause = exc.__cause__
+    if isinstance(cause, inputs.InvalidInput):
+        return invalid_input(request, cause)
+    if isinstance(cause, RequestDataTooBig):
+        return too_large(request, cause)
     return api.create_response(request, error_body(str(exc)), status=exc.status_code)
+
+
+def invalid_input(request, problem: inputs.InvalidInput):
+    errors = [problem.as_error()]
+    trail.record(
+        action="api.invalid", request=request, outcome=Outcome.INVALID, detail={"errors": errors}
+    )
+    return api.create_response(request, error_body(str(problem), errors), status=422)
+
+
+@api.exception_handler(RequestDataTooBig)
+def too_large(request, exc):
+    return api.create_response(request, error_body("The request body is too large."), status=413)
+
+
+@api.exception_handler(SuspiciousOperation)
+def unreadable(request, exc):
+    return api.create_response(request, error_body("The request could not be read."), status=400)
+
+
+@api.exception_handler(OverflowError)
+@api.exception_handler(DataError)
+def out_of_range(request, exc):
+    """A number no column holds (SQLite: OverflowError; PostgreSQL: DataError)."""
+    field = oversized_parameter(request)
+    message = f"{field}: {inputs.OUT_OF_RANGE}" if field else "A value is out of range."
+    errors = [{"field": field, "message": inputs.OUT_OF_RANGE}] if field else []
+    return api.create_response(request, error_body(message, errors), status=422)
+
+
+def oversized_parameter(request) -> str:
+    """The query parameter holding a whole number no 64-bit column can store, if any."""
+    for name, values in request.GET.lists():
+        for value in values:
+            if INTEGER.match(value) and not fits_int64(value):
+                return name
+    return ""
+
+
+def fits_int64(text: str) -> bool:
+    try:
+        return inputs.INT64_MIN <= int(text) <= inputs.INT64_MAX
+    except ValueError:  # more digits than Python converts
+        return False
+
+
+def schema_name_collisions(of: NinjaAPI | None = None) -> dict[str, list[str]]:
+    """Schema names that two different classes share, with the classes.
+
+    OpenAPI keeps one schema per name, so the second class silently documents the first's
+    operations (``/dosing/calculate`` was once documented with the PK endpoint's ``DoseIn``).
+    """
+    seen: dict[str, set[str]] = {}
+    for model in api_models(of or api):
+        where = f"{model.__module__}.{model.__qualname__}"
+        seen.setdefault(model.__name__, set()).add(where)
+    return {name: sorted(classes) for name, classes in seen.items() if len(classes) > 1}
+
+
+def api_models(of: NinjaAPI) -> set[type[BaseModel]]:
+    """Every schema class the API's operations read or answer, nested ones included."""
+    found: set[type[BaseModel]] = set()
+    pending: list = []
+    for bound in of._get_bound_routers():
+        for path_view in bound.path_operations.values():
+            for operation in path_view.operations:
+                pending.extend(operation.models)
+                pending.extend(operation.response_models.values())
+    while pending:
+        item = pending.pop()
+        if isinstance(item, type) and issubclass(item, BaseModel):
+            if item in found:
+                continue
+            if not item.__module__.startswith("ninja"):  # ninja's own wrappers are not named
+                found.add(item)
+            pending.extend(field.annotation for field in item.model_fields.values())
+        else:
+            pending.extend(typing.get_args(item))
+    return found
+
+
+@api.exception_handler(Exception)
+def crashed(request, exc):
+    logger.error("Unhandled error on %s %s", request.method, request.path, exc_info=exc)
+    return api.create_response(
+        request, error_body("Something went wrong on our side; it has been logged."), status=500
+    )
 
 
 @api.exception_handler(ValidationError)

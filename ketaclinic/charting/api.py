@@ -44,6 +44,8 @@ from ketaclinic.audit import trail
 from ketaclinic.audit.models import Outcome
 from ketaclinic.patients.access import access_patient, refuse
 from ketaclinic.scheduling.models import Appointment
+from ketaclinic.web import inputs
+from ketaclinic.web.json_errors import ApiError
 
 from . import devices, safety, services, vitals
 from .models import ACTIVE, IngestionRequest, TreatmentSession, VitalSource
@@ -172,12 +174,12 @@ class Rejection:
 
 
 def parse_json(raw: bytes) -> Any:
+    """The body, or 422 naming what no field holds: not JSON, too deep, NUL characters."""
     try:
-        return json.loads(raw or b"null")
-    except (ValueError, UnicodeDecodeError):
-        raise Refused(
-            422, "The body is not valid JSON.", [{"field": "", "message": "not JSON"}]
-        ) from None
+        # Numbers are checked reading by reading (one NaN rejects its reading, not the batch).
+        return inputs.load_json(raw or b"null", check_numbers=False)
+    except inputs.InvalidInput as problem:
+        raise Refused(422, str(problem), [problem.as_error()]) from None
 
 
 def batch_items(body: Any) -> list[Any]:
@@ -358,7 +360,7 @@ def ingest(request, device, session_id: int, items: list, now: dt.datetime) -> t
 @router.post(
     "/sessions/{session_id}/vitals",
     auth=DeviceToken(),
-    response={201: IngestOut, 422: IngestOut},
+    response={201: IngestOut, 422: IngestOut | ApiError},
     summary="Vitals from a bedside monitor (one reading or a batch)",
     description=(
         "Authenticate with the monitor's token (`manage.py monitor_create CHAIR_ID NAME`). "

@@ -201,7 +201,7 @@ class DoseChangeIn(Schema):
     override_reason: str = ""
 
 
-class StatusIn(Schema):
+class PlanStatusIn(Schema):
     model_config = ConfigDict(extra="forbid")  # a misspelt field is an error, not ignored
 
     status: str = Field(description="completed, stopped or entered-in-error")
@@ -364,7 +364,7 @@ def amend_dose(request, patient_id: int, plan_id: int, payload: DoseChangeIn):
 
 
 @router.post("/patients/{int:patient_id}/plans/{int:plan_id}/status", response=PlanOut)
-def change_status(request, patient_id: int, plan_id: int, payload: StatusIn):
+def change_status(request, patient_id: int, plan_id: int, payload: PlanStatusIn):
     patient = access_patient(request, patient_id, "plan.amend")
     plan = _plan(request, patient, plan_id)
     services.plan_transition(

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from ninja import Field, Router, Schema
 from pydantic import ConfigDict
 
 from ketaclinic.accounts.access import require_permission
 from ketaclinic.audit import trail
 from ketaclinic.audit.models import Outcome
+from ketaclinic.patients.vocabulary import earliest_birth_date
 
 from . import dosing
 from .models import ROUTE_CHOICES, Protocol
@@ -23,7 +26,7 @@ LATER_SESSION = 2
 CALCULATE_FIELDS = {"infusion_minutes": "duration_min"}
 
 
-class DoseIn(Schema):
+class DoseCalculationIn(Schema):
     model_config = ConfigDict(extra="forbid")  # a misspelt field is an error, not ignored
 
     route: str | None = Field(None, description="iv, im, esketamine, sublingual or oral")
@@ -31,17 +34,22 @@ class DoseIn(Schema):
     weight_kg: float | None = None
     dose_mg_per_kg: float | None = None
     dose_mg: float | None = None
-    duration_min: int | None = Field(None, description="IV infusion time in minutes")
+    duration_min: int | None = Field(None, ge=1, description="IV infusion time in minutes")
     session_number: int | None = Field(
-        None, description="Session of the course; 1 applies the first-session limit"
+        None, ge=1, description="Session of the course; 1 applies the first-session limit"
     )
-    age_years: int | None = Field(None, description="Esketamine: age limits (EU SmPC)")
+    age_years: int | None = Field(
+        None,
+        ge=0,
+        description="Esketamine: age limits (EU SmPC); at most the age of a patient born on "
+        "the earliest birth date the patient record accepts",
+    )
     override_reason: str | None = Field(
         None, description="Allows a dose outside the protocol's range, with a warning"
     )
 
 
-class DoseOut(Schema):
+class DoseCalculationOut(Schema):
     dose_mg: int | float
     rate_mg_per_min: int | float | None = None
     devices: int | None = None
@@ -55,7 +63,24 @@ def number(value: Decimal | None) -> int | float | None:
     return int(value) if value == value.to_integral_value() else float(value)
 
 
-def _protocol_for(payload: DoseIn) -> Protocol:
+def oldest_age_years(today: dt.date) -> int:
+    """The age of someone born on the earliest birth date the patient record accepts."""
+    born = earliest_birth_date()
+    return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+
+
+def check_age(age_years: int | None) -> None:
+    oldest = oldest_age_years(timezone.localdate())
+    if age_years is not None and age_years > oldest:
+        raise ValidationError(
+            {
+                "age_years": f"{age_years} years is older than any patient the record accepts "
+                f"(at most {oldest}: born on or after {earliest_birth_date():%Y-%m-%d})"
+            }
+        )
+
+
+def _protocol_for(payload: DoseCalculationIn) -> Protocol:
     routes = [code for code, _ in ROUTE_CHOICES]
     if payload.protocol:
         protocol = Protocol.objects.active().filter(code=payload.protocol).first()
@@ -81,12 +106,13 @@ def _protocol_for(payload: DoseIn) -> Protocol:
 
 @router.post(
     "/dosing/calculate",
-    response=DoseOut,
+    response=DoseCalculationOut,
     exclude_none=True,
     summary="Calculate a dose on the clinic's protocol (no patient record)",
 )
-def calculate(request, payload: DoseIn):
+def calculate(request, payload: DoseCalculationIn):
     require_permission(request, "clinical.calculate")
+    check_age(payload.age_years)
     try:
         protocol = _protocol_for(payload)
         session = payload.session_number

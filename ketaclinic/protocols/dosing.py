@@ -105,6 +105,15 @@ def round_to_increment(value: Decimal, increment: Decimal) -> Decimal:
     return (steps * increment).quantize(increment)
 
 
+def _rounded(value: Decimal, increment: Decimal, field: str) -> Decimal:
+    """``round_to_increment``, or DosingError when the amount has more digits than Decimal's
+    28-digit context holds (an overridden dose of 1e308 mg/kg is a typing error, not a dose)."""
+    try:
+        return round_to_increment(value, increment)
+    except InvalidOperation:
+        raise DosingError(field, "is too large to calculate a dose from") from None
+
+
 def _positive_decimal(value: Any, field: str, unit: str) -> Decimal:
     if value is None:
         raise DosingError(field, "is required")
@@ -301,13 +310,13 @@ def calculate_weight_based_dose(
         ]
         if warning
     ]
-    dose_mg = round_to_increment(weight * per_kg, policy.dose_increment_mg)
+    dose_mg = _rounded(weight * per_kg, policy.dose_increment_mg, "dose_mg_per_kg")
     if dose_mg <= 0:
         raise DosingError("dose_mg_per_kg", "the dose rounds to 0 mg")
     if protocol.infusion is None:
         return DoseResult(protocol.code, dose_mg, dose_mg_per_kg=per_kg, warnings=tuple(warnings))
     minutes, minute_warnings = _infusion_minutes(protocol, infusion_minutes, reason)
-    rate = round_to_increment(dose_mg / minutes, policy.rate_increment_mg_per_min)
+    rate = _rounded(dose_mg / minutes, policy.rate_increment_mg_per_min, "dose_mg_per_kg")
     return DoseResult(
         protocol.code,
         dose_mg,
@@ -341,7 +350,7 @@ def calculate_fixed_dose(
     assert protocol.dose.allowed_mg_per_kg is not None
     policy = catalog().dosing_policy
     amount = _positive_decimal(dose_mg, "dose_mg", "mg")
-    if amount != round_to_increment(amount, policy.dose_increment_mg):
+    if amount != _rounded(amount, policy.dose_increment_mg, "dose_mg"):
         raise DosingError("dose_mg", f"give the dose to {policy.dose_increment_mg} mg")
     checks = [
         _check_in_range(
@@ -365,7 +374,7 @@ def calculate_fixed_dose(
                 unit="mg/kg",
                 what=f"{amount} mg for {weight} kg =",
                 reason=reason,
-                shown=str(round_to_increment(ratio, Decimal("0.01"))),
+                shown=str(_rounded(ratio, Decimal("0.01"), "dose_mg")),
             )
         )
     return DoseResult(
