@@ -1,7 +1,9 @@
 """Demo treatment sessions for every route (issue #5), charted through the real workflow.
 
-Called from ``clinic.load()`` inside its transaction, after the demo plans. Every past planned
-session of the demo's IV plans is charted as a nurse would: checklist, product and lot,
+Called from ``clinic.load()`` inside its transaction, after the demo plans. Each signed
+plan's course is booked through the front desk's "Book this course" the hour after signing
+(``demo/desk.py``), each visit checked in on its own day, and every planned session that is
+over by now is charted as a nurse would: checklist, product and lot,
 infusion (one with a rate change after a high blood pressure alert that was acknowledged),
 vitals on the protocol's schedule, dissociation, a side effect, discharge with written
 instructions, and the therapist's integration note. Two more patients get an IM course and an
@@ -12,7 +14,8 @@ has a checked-in visit today, ready for "Open session".
 Patients DEMO0001-DEMO0010 stay untouched (as in ``demo/plans.py``); a small demo has no
 sessions. Loading twice changes nothing: a ``demo.load_sessions`` audit row marks it loaded.
 Everything is written through ``charting/workflow.py``, so the demo never shows what the app
-would refuse; times are set in the past on the planned days.
+would refuse; times are set in the past on the planned days. Each dose is drawn from a lot
+the inventory received, its unused rest wasted before a witness (``demo/stock.py``).
 """
 
 from __future__ import annotations
@@ -59,6 +62,8 @@ SEED = 55
 NORMAL = {"systolic_mmhg": 126, "diastolic_mmhg": 80, "heart_rate_bpm": 74, "spo2_pct": 98}
 CLINIC_LINE = "the clinic's after-hours line (demo: 860-555-0100); emergencies 911"
 ALL_CRITERIA = True
+# From a visit's start to its last charted entry (esketamine: 15 min + 2 h observation).
+CHARTED_SPAN = dt.timedelta(hours=3)
 
 
 def load(users: dict[str, User]) -> dict[str, list[str]]:
@@ -81,7 +86,7 @@ def load(users: dict[str, User]) -> dict[str, list[str]]:
         if plan.treatment_sessions.exists():
             continue
         desk.book_course(plan, users, now=plan.signed_at + dt.timedelta(hours=1))
-        for variant, planned in enumerate(plan.planned_sessions.filter(date__lt=today())):
+        for variant, planned in enumerate(given(plan)):
             session = open_on(plan, planned.number, planned.date, users, rng)
             chart_iv(session, users, variant)
         finish_if_over(plan, users)
@@ -139,6 +144,16 @@ def course_visit(plan, number: int) -> Appointment | None:
         .select_related("type", "chair", "staff")
         .first()
     )
+
+
+def given(plan: TreatmentPlan) -> list[PlannedSession]:
+    """The planned sessions whose visit is over by now (its whole chart lies in the past)."""
+    over = []
+    for planned in plan.planned_sessions.filter(date__lte=today()).order_by("number"):
+        visit = course_visit(plan, planned.number)
+        if planned.date < today() or (visit and visit.starts_at + CHARTED_SPAN <= timezone.now()):
+            over.append(planned)
+    return over
 
 
 def open_on(plan, number: int, day: dt.date, users, rng, visit=None) -> TreatmentSession:
@@ -635,7 +650,7 @@ def chart_esketamine_course(patient: Patient, users, rng) -> None:
         },
     )
     desk.book_course(plan, users, now=signed_at + dt.timedelta(hours=1))
-    for variant, planned in enumerate(s for s in course if s.date < today()):
+    for variant, planned in enumerate(given(plan)):
         session = open_on(plan, planned.number, planned.date, users, rng)
         chart_esketamine(session, users, variant)
 

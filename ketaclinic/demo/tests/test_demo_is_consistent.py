@@ -97,13 +97,14 @@ class TestTheDemoIsConsistent(BuiltOnce):
                     offenders.append(f"plan {plan.pk} visit {visit.course_number} off the plan")
         assert not offenders, listed(offenders)
 
-    def test_no_visit_before_today_is_left_open(self):
-        today = timezone.localdate()
-        start = timezone.make_aware(dt.datetime.combine(today, dt.time(0)))
-        open_ = Appointment.objects.filter(
-            starts_at__lt=start, status__in=["scheduled", "confirmed", "checked_in", "in_session"]
+    def test_no_visit_long_over_is_left_open(self):
+        """A visit that ended hours ago happened, was missed or was cancelled."""
+        hours_ago = timezone.now() - dt.timedelta(hours=3)
+        still_open = Appointment.objects.filter(
+            ends_at__lt=hours_ago,
+            status__in=["scheduled", "confirmed", "checked_in", "in_session"],
         )
-        assert not open_.exists(), "past visits never played out:" + listed(list(open_))
+        assert not still_open.exists(), "past visits never played out:" + listed(list(still_open))
 
     def test_every_past_dosing_visit_has_its_discharged_session(self):
         done = Appointment.objects.exclude(type__protocol_code="").filter(status="completed")
