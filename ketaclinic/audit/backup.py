@@ -28,6 +28,7 @@ from pathlib import Path
 from django.conf import settings
 from django.db import connections
 from django.db.migrations.executor import MigrationExecutor
+from django.db.utils import load_backend
 from django.utils import timezone
 
 from . import checkpoints, trail
@@ -153,17 +154,19 @@ def audit_problems(using: str) -> tuple[list[str], list[checkpoints.Finding]]:
 
 @contextmanager
 def temporary_alias(name: str, *, like: str = "default", **changes) -> Iterator[str]:
-    """A second Django connection, like ``like`` but to database ``name``."""
+    """A second Django connection, like ``like`` but to database ``name``.
+
+    Built by hand rather than added to ``DATABASES``: it lives only for this check.
+    """
     alias = f"backup_check_{abs(hash((name, os.getpid())))}"
     config = dict(connections.settings[like]) | {"NAME": name} | changes
-    connections.settings[alias] = config
+    wrapper = load_backend(config["ENGINE"]).DatabaseWrapper(config, alias)
+    setattr(connections._connections, alias, wrapper)
     try:
         yield alias
     finally:
-        if hasattr(connections._connections, alias):
-            connections[alias].close()
-            delattr(connections._connections, alias)
-        del connections.settings[alias]
+        wrapper.close()
+        delattr(connections._connections, alias)
 
 
 # --- backup --------------------------------------------------------------------------------
