@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from ketaclinic.accounts.admin import ClinicModelAdmin
 from ketaclinic.accounts.models import User
+from ketaclinic.accounts.permissions import can
 from ketaclinic.accounts.roles import Role
 from ketaclinic.audit.models import AuditEvent, Outcome
 from ketaclinic.conftest import make_user, signed_in
@@ -163,3 +164,16 @@ def test_every_admin_of_a_model_belonging_to_a_patient_names_the_patient():
         if belongs_to_patient(model) or model is Patient:
             assert model_admin.patient_path, model
             assert model_admin.view_permission, model
+
+
+@pytest.mark.parametrize("role", [Role.PRESCRIBER, Role.CLINIC_ADMIN, Role.FRONT_DESK])
+def test_every_admin_list_opens_or_refuses_as_the_matrix_says(db, role, phq9):
+    user = superuser("super", role)
+    client = signed_in(user)
+    for model, model_admin in admin.site._registry.items():
+        url = f"/admin/{model._meta.app_label}/{model._meta.model_name}/"
+        allowed = model_admin.view_permission is None or can(user, model_admin.view_permission)
+
+        response = client.get(url)
+
+        assert response.status_code == (200 if allowed else 403), url
