@@ -20,7 +20,7 @@ from django.urls import reverse
 from ketaclinic.audit import trail
 from ketaclinic.audit.models import Outcome
 
-from .mfa import has_device, must_use_second_factor
+from .mfa import ENROLLED_SESSION_KEY, has_device, must_use_second_factor, required_by_policy
 
 API_PREFIX = "/api/"
 SECOND_FACTOR_API_MESSAGE = (
@@ -46,9 +46,14 @@ class SecondFactorMiddleware:
     def __call__(self, request):
         if not must_use_second_factor(request) or request.path.startswith(open_paths()):
             return self.get_response(request)
+        enrolled = has_device(request.user)
+        if not enrolled and not required_by_policy(request.user):
+            # Their device was removed since sign-in (mfa_reset) and nothing requires one.
+            request.session[ENROLLED_SESSION_KEY] = False
+            return self.get_response(request)
         if request.path.startswith(API_PREFIX):
             return self.hold_back_api(request)
-        return self.send_to_second_step(request)
+        return self.send_to_second_step(request, enrolled=enrolled)
 
     def hold_back_api(self, request):
         if request.headers.get("Authorization", "").lower().startswith("bearer "):
@@ -64,8 +69,8 @@ class SecondFactorMiddleware:
         return JsonResponse({"message": SECOND_FACTOR_API_MESSAGE, "errors": []}, status=401)
 
     @staticmethod
-    def send_to_second_step(request) -> HttpResponse:
-        step = "accounts:mfa_verify" if has_device(request.user) else "accounts:mfa_enrol"
+    def send_to_second_step(request, *, enrolled: bool) -> HttpResponse:
+        step = "accounts:mfa_verify" if enrolled else "accounts:mfa_enrol"
         target = f"{reverse(step)}?next={quote(request.get_full_path())}"
         if getattr(request, "htmx", False):
             response = HttpResponse(status=204)

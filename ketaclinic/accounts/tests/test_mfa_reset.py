@@ -37,3 +37,12 @@ def test_reset_refuses_an_unknown_user(db):
     with pytest.raises(CommandError, match="no user named 'ghost'"):
         call_command("mfa_reset", "ghost", "--reason", "x", stdout=StringIO())
     assert not AuditEvent.objects.filter(action="mfa.reset").exists()
+
+
+def test_with_mfa_off_a_session_whose_device_was_reset_is_let_through(settings, nurse):
+    settings.MFA_REQUIRED = False
+    make_authenticator(nurse)
+    client = password_only(nurse)
+    assert client.get("/patients/").status_code == 302
+    call_command("mfa_reset", "nurse", "--reason", "lost phone", stdout=StringIO())
+    assert client.get("/patients/").status_code == 200
