@@ -49,6 +49,9 @@ class Manifest:
     counts: dict[str, int]
     audit_seq: int
     audit_hash: str
+    # What audit_verify said about the trail when it was backed up: a backup is still taken
+    # (the patients' records matter more), but it says so and the command exits non-zero.
+    audit_problems: tuple[str, ...] = ()
 
     def body(self) -> dict:
         return {
@@ -58,6 +61,7 @@ class Manifest:
             "dump_sha256": self.dump_sha256,
             "counts": self.counts,
             "audit_head": {"seq": self.audit_seq, "hash": self.audit_hash},
+            "audit_problems": list(self.audit_problems),
         }
 
     def mac(self) -> str:
@@ -79,6 +83,7 @@ class Manifest:
                 {str(k): int(v) for k, v in record["counts"].items()},
                 int(head["seq"]),
                 str(head["hash"]),
+                tuple(str(problem) for problem in record.get("audit_problems", [])),
             )
         except FileNotFoundError as error:
             raise BackupError(
@@ -213,14 +218,10 @@ def _backup_sqlite(target: Path, using: str) -> Manifest:
     with temporary_alias(f"file:{target}?mode=ro", like=using, OPTIONS={}) as alias:
         _check_integrity(alias)
         breaks, findings = audit_problems(alias)
-        if breaks or findings:
-            raise BackupError(
-                "the audit trail in the backup does not verify: "
-                + "; ".join(breaks + [f.problem for f in findings])
-            )
         seq, head_hash = audit_head(alias)
         counts = row_counts(alias)
-    return Manifest("sqlite", created_at, sha256_of(target), counts, seq, head_hash)
+    problems = tuple(breaks + [f.problem for f in findings])
+    return Manifest("sqlite", created_at, sha256_of(target), counts, seq, head_hash, problems)
 
 
 def _backup_postgres(target: Path, using: str) -> Manifest:
@@ -231,11 +232,6 @@ def _backup_postgres(target: Path, using: str) -> Manifest:
         cursor.execute("SELECT pg_export_snapshot()")
         snapshot = cursor.fetchone()[0]
         breaks, findings = audit_problems(using)
-        if breaks or findings:
-            raise BackupError(
-                "the audit trail does not verify; fix or explain it before backing up: "
-                + "; ".join(breaks + [f.problem for f in findings])
-            )
         counts = row_counts(using)
         seq, head_hash = audit_head(using)
         created_at = _now()
@@ -246,7 +242,8 @@ def _backup_postgres(target: Path, using: str) -> Manifest:
             connection.settings_dict,
         )
     owner_only(target)
-    return Manifest("postgresql", created_at, sha256_of(target), counts, seq, head_hash)
+    problems = tuple(breaks + [f.problem for f in findings])
+    return Manifest("postgresql", created_at, sha256_of(target), counts, seq, head_hash, problems)
 
 
 @contextmanager

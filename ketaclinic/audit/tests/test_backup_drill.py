@@ -125,3 +125,15 @@ def test_the_temporary_alias_is_gone_afterwards(db, tmp_path):
     with backup.temporary_alias(str(tmp_path / "x.sqlite3")) as alias:
         assert connections[alias].settings_dict["NAME"].endswith("x.sqlite3")
     assert not hasattr(connections._connections, alias)
+
+
+def test_a_trail_that_does_not_verify_is_backed_up_anyway_and_said_so(clinic, tmp_path):
+    """The patients' records matter more than a clean trail: back up, then fail loudly."""
+    forged = checkpoints.Checkpoint("checkpoint", 2, "e" * 64, "2026-01-01T00:00:00+00:00")
+    checkpoints.append_line(forged.as_line().replace('"mac":"', '"mac":"0'))
+    dump = tmp_path / "clinic.backup"
+    with pytest.raises(CommandError, match="backup written, but the audit trail does not"):
+        call_command("backup", str(dump))
+    manifest = backup.Manifest.read(backup.manifest_path(dump))
+    assert manifest.counts == backup.row_counts("default")
+    assert ["forged" in problem for problem in manifest.audit_problems] == [True]

@@ -29,3 +29,10 @@ class Command(BaseCommand):
             f"backed up {rows} rows in {len(manifest.counts)} tables to {target} "
             f"(audit trail to event {manifest.audit_seq}); manifest {manifest_path(target)}"
         )
+        if manifest.audit_problems:
+            for problem in manifest.audit_problems:
+                self.stderr.write(problem)
+            raise CommandError(
+                "backup written, but the audit trail does not verify "
+                f"({len(manifest.audit_problems)} problem(s), also listed in the manifest)"
+            )
