@@ -47,10 +47,8 @@ SECRET_KEY = os.environ.get("SECRET_KEY") or development_secret_key()
 AUDIT_CHAIN_KEY = os.environ.get("AUDIT_CHAIN_KEY") or SECRET_KEY
 # Signed checkpoints of the audit chain's head, kept outside the database so cutting the
 # newest rows or emptying the table is found (ketaclinic/audit/checkpoints.py). Ship the
-# file, or the ketaclinic.audit.checkpoint log, to another host.
-AUDIT_CHECKPOINT_PATH = Path(
-    os.environ.get("AUDIT_CHECKPOINT_PATH", VAR_DIR / "audit-checkpoints.log")
-)
+# file (AUDIT_CHECKPOINT_PATH, below DATABASES), or the ketaclinic.audit.checkpoint log, to
+# another host.
 AUDIT_CHECKPOINT_EVERY = int(os.environ.get("AUDIT_CHECKPOINT_EVERY", 100))
 AUDIT_CHECKPOINT_SECONDS = int(os.environ.get("AUDIT_CHECKPOINT_SECONDS", 60))
 AUDIT_CHECKPOINT_LOG = env_bool("AUDIT_CHECKPOINT_LOG", default=True)
@@ -190,6 +188,11 @@ def database_config() -> dict:
 
 
 DATABASES = {"default": database_config()}
+# One checkpoint file per database: a demo or second SQLite file must not share production's.
+AUDIT_CHECKPOINT_PATH = Path(
+    os.environ.get("AUDIT_CHECKPOINT_PATH")
+    or VAR_DIR / f"audit-checkpoints-{Path(str(DATABASES['default']['NAME'])).stem}.log"
+)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
