@@ -88,6 +88,7 @@ def template_files() -> list[Path]:
         (r"\son[a-z]+\s*=", "inline event handler"),
         (r"\bhx-on", "hx-on (needs eval)"),
         (r"javascript:", "javascript: URL"),
+        (r"\bhx-vars=|hx-vals=[\"']js:|hx-trigger=\"[^\"]*\[", "htmx expression (needs eval)"),
     ],
 )
 def test_no_template_holds_script_the_policy_would_block(pattern, what):
