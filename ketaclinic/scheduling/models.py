@@ -2,10 +2,10 @@
 
 No double-booking is a database guarantee, not a check in Python alone: an appointment holds
 at most one chair and one *staff lane*, and the database refuses two active appointments
-overlapping on the same chair or lane (PostgreSQL exclusion constraints; SQLite triggers,
-with IMMEDIATE transactions serialising writers). Staff lanes model how many patients one
+overlapping on the same chair, lane or patient (PostgreSQL exclusion constraints; SQLite
+triggers, with IMMEDIATE transactions serialising writers). Staff lanes model how many patients one
 person can look after at once: a nurse watching three chairs has three lanes, a prescriber
-or therapist has one. See ``migrations/0003_no_overlap_guards.py``.
+or therapist has one. See ``guards.py`` and migrations 0003 (chair, lane) and 0004 (patient).
 """
 
 from __future__ import annotations
