@@ -139,7 +139,13 @@ def text_problem(text: str) -> str | None:
 
 
 def dotted(path: tuple[str, ...]) -> str:
-    return ".".join(path)
+    """The path as the API names fields, with NUL and surrogates spelled out (storable)."""
+    return ".".join(printable(part) for part in path)
+
+
+def printable(text: str) -> str:
+    """``text`` with NUL as ``\\x00`` and lone surrogates as ``\\udxxx``: safe to store."""
+    return text.replace(NUL, "\\x00").encode("utf-8", "backslashreplace").decode()
 
 
 def _too_deep() -> str:
@@ -165,7 +171,7 @@ def nul_parameter(request: HttpRequest) -> str | None:
         return "path"
     for name, value in parameters(request):
         if text_problem(value):
-            return name.replace(NUL, "\\x00")
+            return printable(name)
     return None
 
 
