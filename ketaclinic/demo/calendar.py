@@ -231,7 +231,7 @@ def visit(patient, kind, day, users, rng, today) -> int:
 
 def free_slot(patient, kind, day, rng) -> slots.Placement | None:
     """The first placement from a random hour that does not overlap the patient's visits."""
-    picture = services.availability(day, kind)
+    picture = services.availability(day, kind, patient_id=patient.pk)
     wanted = clinic_datetime(day, dt.time(rng.randint(8, 14), rng.choice([0, 30])))
     for not_before in (wanted, clinic_datetime(day, dt.time(8, 0))):
         for _ in range(12):

@@ -227,15 +227,7 @@ def second_checker_password(needed: bool) -> dict:
     """The second clinician types their own password (the demo's, for every login)."""
     from ketaclinic.demo.clinic import DEMO_PASSWORD
 
-    if not needed or "second_checker_password" not in _checklist_parameters():
-        return {}
-    return {"second_checker_password": DEMO_PASSWORD}
-
-
-def _checklist_parameters() -> set[str]:
-    import inspect
-
-    return set(inspect.signature(workflow.checklist_record).parameters)
+    return {"second_checker_password": DEMO_PASSWORD} if needed else {}
 
 
 def record_product(session, nurse, day: dt.date, users) -> LedgerEntry:
@@ -672,7 +664,9 @@ def todays_visit(plan: TreatmentPlan, users, rng) -> Appointment | None:
     if timezone.localdate(visit.starts_at) != today():
         found = slots.first_placement(
             dataclasses.replace(
-                scheduling_services.availability(today(), visit.type),
+                scheduling_services.availability(
+                    today(), visit.type, patient_id=plan.patient_id, ignoring=visit
+                ),
                 not_before=now + dt.timedelta(minutes=5),
             )
         )
@@ -702,7 +696,7 @@ def ready_iv_visit(patient: Patient, users: dict[str, User]) -> Appointment:
     now = timezone.now().replace(second=0, microsecond=0)
     kind = desk.treatment_type(plan)
     booked = plan.signed_at + dt.timedelta(hours=1)
-    picture = scheduling_services.availability(today(), kind)
+    picture = scheduling_services.availability(today(), kind, patient_id=patient.pk)
     found = slots.first_placement(
         dataclasses.replace(picture, not_before=now - dt.timedelta(minutes=15))
     )
@@ -715,6 +709,13 @@ def ready_iv_visit(patient: Patient, users: dict[str, User]) -> Appointment:
         except scheduling_services.BookingConflict:
             visit = None
     if visit is None:
+        # Nothing else of the patient's may be open at the same time.
+        for other in Appointment.objects.filter(patient=patient).overlapping(
+            now - dt.timedelta(minutes=10), now + dt.timedelta(minutes=kind.minutes)
+        ):
+            desk.transition(
+                other, Status.CANCELLED, users, now=now, reason="Replaced by today's infusion"
+            )
         visit = Appointment.objects.create(
             patient=patient,
             type=kind,
