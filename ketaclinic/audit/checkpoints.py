@@ -139,7 +139,9 @@ def write_after_commit() -> None:
         write_checkpoint()
     except Exception:
         # The events are committed; a checkpoint that could not be written must not turn
-        # the request into an error. The next one, or cron's, covers them.
+        # the request into an error. The next one, or cron's, covers them; until the next
+        # one is due this process does not retry (one log line a minute, not one a request).
+        _progress.written_at = time.time()
         failures.exception("audit checkpoint could not be written to %s", path())
 
 

@@ -111,6 +111,18 @@ def test_an_older_backup_is_restored_as_a_rollback_to_accept(clinic, tmp_path, n
         assert f"checkpoint at event {newest}" in str(checkpoints.check(restored)[0].problem)
         call_command("audit_checkpoint", "--accept-rollback", database=restored)
         call_command("audit_verify", database=restored)
+    assert [line.kind for line in checkpoints.read()][-1] == "restore"
+
+
+def test_restore_can_accept_the_rollback_itself(clinic, tmp_path, nurse):
+    dump = tmp_path / "clinic.backup"
+    call_command("backup", str(dump))
+    for _ in range(10):
+        trail.record(action="auth.login", actor=nurse)
+    with new_database(tmp_path) as restored:
+        call_command("restore", str(dump), "--accept-rollback", database=restored)
+        call_command("audit_verify", database=restored)
+        assert checkpoints.last_checkpoint().kind == "restore"
 
 
 def test_backup_refuses_to_overwrite_a_file(db, tmp_path):

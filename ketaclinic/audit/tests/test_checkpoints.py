@@ -184,3 +184,16 @@ def test_a_trail_without_checkpoints_says_so(db, nurse, capsys):
     trail.record(action="auth.login", actor=nurse)
     call_command("audit_verify")
     assert "no signed checkpoints" in capsys.readouterr().out
+
+
+def test_a_checkpoint_that_cannot_be_written_does_not_fail_the_request(
+    settings, nurse, tmp_path, django_capture_on_commit_callbacks, caplog
+):
+    settings.AUDIT_CHECKPOINT_EVERY = 1
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("")
+    settings.AUDIT_CHECKPOINT_PATH = blocker / "checkpoints.log"
+    with django_capture_on_commit_callbacks(execute=True):
+        event = trail.record(action="auth.login", actor=nurse)
+    assert AuditEvent.objects.filter(pk=event.pk).exists()
+    assert "audit checkpoint could not be written" in caplog.text
