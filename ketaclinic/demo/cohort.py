@@ -34,6 +34,7 @@ from ketaclinic.accounts.models import User
 from ketaclinic.accounts.roles import Role
 from ketaclinic.audit import trail
 from ketaclinic.audit.models import AuditEvent
+from ketaclinic.demo import stock as demo_stock
 from ketaclinic.outcomes import schedule, scoring, services
 from ketaclinic.outcomes.models import (
     Channel,
@@ -305,6 +306,7 @@ class Batch:
         self.plans: list = []
         self.planned: list = []
         self.sessions: list = []
+        self.given: list[tuple] = []  # (session, its administration rows)
         self.responses: list[Response] = []
         self.flagged: list[tuple[Response, User, bool]] = []
         self.events: list = []
@@ -324,6 +326,7 @@ class Batch:
         TreatmentPlan.objects.bulk_create(self.plans, batch_size=size)
         PlannedSession.objects.bulk_create(self.planned, batch_size=size)
         TreatmentSession.objects.bulk_create(self.sessions, batch_size=size)
+        self.write_given(size)
         Response.objects.bulk_create(self.responses, batch_size=size)
         now = timezone.now()
         SafetyTask.objects.bulk_create(
@@ -360,6 +363,29 @@ class Batch:
             if response is not None:
                 task.response = response
         MeasurementTask.objects.bulk_create([t for t, _ in self.tasks], batch_size=size)
+
+    def write_given(self, size: int) -> None:
+        """The sessions' administration records, and their doses drawn from stock."""
+        from ketaclinic.charting import workflow
+        from ketaclinic.charting.models import BolusDose, InfusionEvent, NasalDevice
+
+        if not self.given:
+            return
+        for model in (InfusionEvent, BolusDose, NasalDevice):
+            model.objects.bulk_create(
+                [row for _, rows in self.given for row in rows if isinstance(row, model)],
+                batch_size=size,
+            )
+        delivered = {}
+        for session, rows in self.given:
+            total = workflow.delivered(
+                session,
+                [r for r in rows if isinstance(r, InfusionEvent)],
+                [r for r in rows if isinstance(r, BolusDose)],
+                [r for r in rows if isinstance(r, NasalDevice)],
+            )
+            delivered[session.pk] = total.total_mg.quantize(Decimal("0.01"))
+        demo_stock.write_cohort_ledger([s for s, _ in self.given], delivered)
 
 
 def _weighted(rng: random.Random, choices: dict[str, int]) -> str:
@@ -493,7 +519,12 @@ def add_course(
             dose_ended_at=started + dt.timedelta(minutes=40 if route == "iv" else 10),
             discharged_at=started + dt.timedelta(minutes=120),
         )
+        product, lot_number, expiry = demo_stock.cohort_lot(route, day)
+        session.product, session.lot_number, session.lot_expiry = product, lot_number, expiry
+        if demo_stock.cohort_product(route) == "injection":
+            session.concentration_mg_per_ml = Decimal(50)
         batch.sessions.append(session)
+        batch.given.append((session, administration_rows(session, route, dose, rate, nurse)))
         if rng.random() < 0.045:
             batch.alerts.append(
                 SafetyAlert(
@@ -642,6 +673,27 @@ def add_course(
                 )
             )
     return max(last_planned, start + dt.timedelta(days=120))
+
+
+def administration_rows(session, route: str, dose: Decimal, rate, nurse) -> list:
+    """What the nurse charted as given: the infusion, the injection or dose, or the devices."""
+    from ketaclinic.charting.models import BolusDose, InfusionEvent, NasalDevice
+
+    start = session.dose_started_at
+    stamp = {"recorded_by": nurse, "recorded_at": start}
+    if route == "iv":
+        return [
+            InfusionEvent(session=session, kind="start", rate_mg_per_min=rate, at=start, **stamp),
+            InfusionEvent(
+                session=session, kind="stop", at=start + dt.timedelta(minutes=40), **stamp
+            ),
+        ]
+    if route == "esketamine":
+        return [
+            NasalDevice(session=session, at=start + dt.timedelta(minutes=5 * n), **stamp)
+            for n in range(int(dose // 28))
+        ]
+    return [BolusDose(session=session, dose_mg=dose, at=start + dt.timedelta(minutes=1), **stamp)]
 
 
 def load_cohort(extra_patients: int, *, progress=None) -> dict[str, int]:

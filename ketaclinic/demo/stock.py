@@ -187,3 +187,149 @@ def count_all(users: dict[str, User]) -> int:
         )
         counted += 1
     return counted
+
+
+# --- the outcome cohort: years of sessions, written in bulk -----------------------------------
+
+TROCHE = {
+    "drug": Drug.RACEMIC_KETAMINE,
+    "product": "Ketamine 150 mg sublingual troche (compounded)",
+    "supplier": "Demo Compounding Pharmacy",
+    "mg_per_vial": Decimal(150),
+    "ml_per_vial": Decimal(1),  # the inventory counts a troche as one unit of 1
+    "prefix": "COH-T",
+}
+COHORT_PRODUCTS = {
+    "injection": KETAMINE | {"prefix": "COH-K"},
+    "troche": TROCHE,
+    "device": ESKETAMINE | {"prefix": "COH-E"},
+}
+
+
+def cohort_product(route: str) -> str:
+    """What a cohort session is given from: devices, troches, or the injection solution
+    (IV, IM, and oral doses drawn from it)."""
+    return {"esketamine": "device", "sublingual": "troche"}.get(route, "injection")
+
+
+def first_working_day(day: dt.date) -> dt.date:
+    first = day.replace(day=1)
+    while first.weekday() >= 5:
+        first += dt.timedelta(days=1)
+    return first
+
+
+def cohort_lot(route: str, day: dt.date) -> tuple[str, str, dt.date]:
+    """Product, lot number and expiry of the lot a cohort session on ``day`` is given from."""
+    spec = COHORT_PRODUCTS[cohort_product(route)]
+    first = first_working_day(day)
+    return spec["product"], f"{spec['prefix']}{first:%y%m}", first + SHELF_LIFE
+
+
+def drawn_mg(spec: dict, dose: Decimal) -> Decimal:
+    """Whole devices or troches; a solution to the next whole mL above the dose."""
+    if spec is KETAMINE or spec["prefix"] == "COH-K":
+        per_ml = spec["mg_per_vial"] / spec["ml_per_vial"]
+        return ((dose + SYRINGE_STEP) / per_ml).to_integral_value(ROUND_CEILING) * per_ml
+    return (dose / spec["mg_per_vial"]).to_integral_value(ROUND_CEILING) * spec["mg_per_vial"]
+
+
+def write_cohort_ledger(sessions: list[TreatmentSession], delivered: dict[int, Decimal]) -> int:
+    """Receipts, draws, administrations and witnessed waste for cohort sessions just written.
+
+    ``delivered`` maps a session's id to what its administration record shows. Each lot is
+    delivered (again) with enough whole vials before this chunk's draws; rows go in in the
+    ledger's order (receipts, then draws, then what became of them). Returns rows written.
+    """
+    by_lot: dict[tuple[str, str], list[TreatmentSession]] = {}
+    for session in sessions:
+        by_lot.setdefault((session.product, session.lot_number), []).append(session)
+    lots: dict[tuple[str, str], Lot] = {
+        (lot.product, lot.lot_number): lot
+        for lot in Lot.objects.filter(lot_number__startswith="COH-")
+    }
+    specs = {spec["product"]: spec for spec in COHORT_PRODUCTS.values()}
+    receipts, draws = [], []
+    for (product, number), own in by_lot.items():
+        spec = specs[product]
+        first = min(s.opened_at for s in own)
+        lot = lots.get((product, number))
+        if lot is None:
+            day = first_working_day(timezone.localdate(first))
+            lot = Lot(
+                drug=spec["drug"],
+                product=product,
+                supplier=spec["supplier"],
+                lot_number=number,
+                mg_per_vial=spec["mg_per_vial"],
+                ml_per_vial=spec["ml_per_vial"],
+                vials_received=1,
+                expires_on=day + SHELF_LIFE,
+                received_at=min(first, clinic_datetime(day, dt.time(8, 0))),
+                received_by=own[0].nurse,
+            )
+            lots[(product, number)] = lot
+        need = sum((drawn_mg(spec, s.planned_dose_mg) for s in own), Decimal(0))
+        vials = int((need / spec["mg_per_vial"]).to_integral_value(ROUND_CEILING))
+        receipts.append(
+            LedgerEntry(
+                lot=lot,
+                kind=EntryKind.RECEIVE,
+                quantity_mg=spec["mg_per_vial"] * vials,
+                vials=vials,
+                by=own[0].nurse,
+                at=min(first, clinic_datetime(first_working_day(first.date()), dt.time(8, 0))),
+                reason="Delivery checked against the invoice",
+            )
+        )
+        for session in own:
+            draws.append(
+                LedgerEntry(
+                    lot=lot,
+                    kind=EntryKind.DRAW,
+                    quantity_mg=drawn_mg(spec, session.planned_dose_mg),
+                    session=session,
+                    by=session.nurse,
+                    at=session.opened_at + dt.timedelta(minutes=9),
+                )
+            )
+    new_lots = [lot for lot in lots.values() if lot.pk is None]
+    for lot in new_lots:
+        lot.vials_received = next(r.vials for r in receipts if r.lot is lot)
+    Lot.objects.bulk_create(new_lots)
+    for row in receipts + draws:
+        row.lot_id = row.lot.pk
+    LedgerEntry.objects.bulk_create(receipts)
+    LedgerEntry.objects.bulk_create(draws)
+    uses = []
+    for draw in draws:
+        session = draw.session
+        given = delivered[session.pk]
+        at = session.dose_ended_at + dt.timedelta(minutes=2)
+        uses.append(
+            LedgerEntry(
+                lot_id=draw.lot_id,
+                kind=EntryKind.ADMINISTER,
+                quantity_mg=given,
+                session=session,
+                draw=draw,
+                by=session.nurse,
+                at=at,
+            )
+        )
+        if draw.quantity_mg > given:
+            uses.append(
+                LedgerEntry(
+                    lot_id=draw.lot_id,
+                    kind=EntryKind.WASTE,
+                    quantity_mg=draw.quantity_mg - given,
+                    session=session,
+                    draw=draw,
+                    by=session.nurse,
+                    witness=session.prescriber_on_site,
+                    reason="Unused rest of the prepared dose",
+                    at=at + dt.timedelta(minutes=1),
+                )
+            )
+    LedgerEntry.objects.bulk_create(uses)
+    return len(receipts) + len(draws) + len(uses)
