@@ -293,4 +293,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
+    # Each signed audit checkpoint, one line: ship it off this host (AUDIT_CHECKPOINT_LOG).
+    "loggers": {"ketaclinic.audit.checkpoint": {"level": "INFO"}},
 }

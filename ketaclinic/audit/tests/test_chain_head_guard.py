@@ -71,3 +71,14 @@ def test_the_append_path_still_moves_the_head(events, nurse):
     assert head() == (4, fourth.hash)
     assert fourth.prev_hash == events[2].hash
     assert trail.verify() == []
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's INSERT OR REPLACE")
+def test_replacing_the_head_row_is_refused_on_sqlite(events):
+    """REPLACE deletes the old row without firing DELETE triggers, so INSERT is guarded too."""
+    with pytest.raises(DatabaseError, match="INSERT refused"), transaction.atomic():
+        raw(
+            "INSERT OR REPLACE INTO audit_auditchainhead (id, seq, last_hash) VALUES (1, 0, %s)",
+            [trail.GENESIS],
+        )
+    assert head() == (3, events[2].hash)
