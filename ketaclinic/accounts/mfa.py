@@ -163,8 +163,15 @@ class CodeCheck:
         return self.device is not None
 
 
+# Longer than any code we issue; anything beyond is not a code.
+MAX_CODE_LENGTH = 32
+
+
 def normalise_code(code: str) -> str:
-    return "".join(code.split()).lower()
+    """Lower-case letters, digits and dashes only: spaces typed in, or bytes no code has
+    (a NUL would not even reach PostgreSQL), are dropped."""
+    kept = (ch for ch in code.lower() if ch.isascii() and (ch.isalnum() or ch == "-"))
+    return "".join(kept)[:MAX_CODE_LENGTH]
 
 
 def looks_like_totp(code: str) -> bool:

@@ -210,3 +210,20 @@ def test_another_persons_device_cannot_be_removed(nurse, prescriber):
     response = client.post(f"/accounts/mfa/devices/authenticator/{theirs.pk}/remove/")
     assert response.status_code == 404
     assert TOTPDevice.objects.filter(pk=theirs.pk).exists()
+
+
+@pytest.mark.parametrize("typed", ["", "12 34 56 78", "abc\x00def", "x" * 5000, "１２３４５６"])
+def test_odd_input_is_a_wrong_code_not_an_error(nurse, typed):
+    make_authenticator(nurse)
+    response = password_only(nurse).post("/accounts/mfa/verify/", {"code": typed})
+    assert response.status_code in {400, 422}
+    assert not AuditEvent.objects.filter(action="mfa.verified").exists()
+
+
+def test_a_code_typed_with_spaces_is_accepted(nurse):
+    device = make_authenticator(nurse)
+    code = code_now(device)
+    response = password_only(nurse).post(
+        "/accounts/mfa/verify/", {"code": f"{code[:3]} {code[3:]}"}
+    )
+    assert response.status_code == 302
