@@ -274,6 +274,8 @@ SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
 # Read on each request, so tests can override it. Off in the `make run` demo.
 MFA_REQUIRED = env_bool("MFA_REQUIRED", default=SECURE_MODE)
 OTP_TOTP_ISSUER = CLINIC_NAME
+# The admin never shows an authenticator's secret key or the recovery codes.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 # accounts/mfa.py locks a user after repeated failures; django-otp's own per-device
 # back-off (which refuses even a right code for a few seconds) is not needed on top.
 OTP_TOTP_THROTTLE_FACTOR = 0

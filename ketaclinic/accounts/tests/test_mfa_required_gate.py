@@ -157,3 +157,18 @@ def test_a_superuser_with_the_patient_role_is_still_held_back(mfa_on, db):
     root = make_user("rootpatient", Role.PATIENT, is_staff=True, is_superuser=True)
     response = password_only(root).get("/admin/")
     assert response["Location"].startswith("/accounts/mfa/enrol/")
+
+
+def test_the_admin_never_shows_an_authenticators_key_or_recovery_codes(mfa_on, superuser, nurse):
+    from ketaclinic.accounts import mfa
+
+    theirs = make_authenticator(nurse)
+    codes = mfa.issue_recovery_codes(None, nurse)
+    client = fully_signed_in(superuser, make_authenticator(superuser))
+    page = client.get(f"/admin/otp_totp/totpdevice/{theirs.pk}/change/")
+    assert page.status_code == 200
+    assert theirs.key.encode() not in page.content
+    static = theirs.user.staticdevice_set.get()
+    page = client.get(f"/admin/otp_static/staticdevice/{static.pk}/change/")
+    assert page.status_code == 200
+    assert not any(code.encode() in page.content for code in codes)
