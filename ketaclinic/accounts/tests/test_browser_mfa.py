@@ -12,6 +12,7 @@ from django_otp.oath import TOTP
 from playwright.sync_api import expect
 
 from ketaclinic.accounts.roles import Role
+from ketaclinic.audit.models import AuditEvent
 from ketaclinic.conftest import make_user, sign_in
 
 from .mfa_makers import code_now, make_authenticator
@@ -116,3 +117,11 @@ def test_a_nurse_registers_a_passkey_and_signs_in_with_it(page, csp_violations):
     expect(page.get_by_role("heading", name="Worklist")).to_be_visible()
     assert re.search(r"/outcomes/worklist/$", page.url)
     assert csp_violations == []
+    enrolled = AuditEvent.objects.get(action="mfa.enrolled")
+    assert (enrolled.actor, enrolled.detail["method"]) == (nurse, "passkey")
+    methods = list(
+        AuditEvent.objects.filter(action="mfa.verified")
+        .order_by("seq")
+        .values_list("detail__method", flat=True)
+    )
+    assert methods == ["totp", "passkey"]
