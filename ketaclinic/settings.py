@@ -114,6 +114,7 @@ INSTALLED_APPS = [
     "ketaclinic.audit",
     "ketaclinic.accounts",
     "ketaclinic.patients",
+    "ketaclinic.intake",
     "ketaclinic.screening",
     "ketaclinic.protocols",
     "ketaclinic.plans",

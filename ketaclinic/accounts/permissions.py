@@ -26,6 +26,10 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "patient.edit_demographics": frozenset(
         {Role.PRESCRIBER, Role.NURSE, Role.FRONT_DESK, Role.CLINIC_ADMIN}
     ),
+    # Consultation requests (issue #12): strangers send them; the front desk and prescribers
+    # triage and convert them; only a prescriber notes an early clinical red flag.
+    "consultation_request.triage": frozenset({Role.FRONT_DESK, Role.PRESCRIBER}),
+    "consultation_request.red_flag": frozenset({Role.PRESCRIBER}),
     # Clinical entries.
     "weight.record": frozenset({Role.PRESCRIBER, Role.NURSE}),
     "diagnosis.record": frozenset({Role.PRESCRIBER}),

@@ -1,0 +1,16 @@
+from __future__ import annotations
+
+from django.apps import AppConfig
+
+
+class IntakeConfig(AppConfig):
+    name = "ketaclinic.intake"
+    label = "intake"
+    verbose_name = "Intake"
+
+    def ready(self) -> None:
+        from ketaclinic.web import urgent
+
+        from . import triage
+
+        urgent.register_source("consultation_requests", triage.urgent_items)
