@@ -157,3 +157,21 @@ class TriageEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.request.reference}: {self.from_status} → {self.to_status}"
+
+
+class SubmissionAttempt(models.Model):
+    """One public submission from one client, kept only to limit how often a client sends.
+
+    ``client_key`` is a keyed hash of the client's address, not the address itself: the limit
+    needs to recognise a sender, not to know who they are. Rows older than the window are
+    useless and may be deleted at any time.
+    """
+
+    client_key = models.CharField(max_length=64)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["client_key", "at"], name="submission_attempt_client")]
+
+    def __str__(self) -> str:
+        return f"Submission at {self.at:%Y-%m-%d %H:%M}"
