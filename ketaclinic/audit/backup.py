@@ -181,18 +181,24 @@ def backup(target: Path, using: str = "default") -> Manifest:
     """Write ``target`` and its manifest, then check the dump against the manifest."""
     vendor = connections[using].vendor
     target = Path(target)
-    if target.exists():
-        raise BackupError(f"{target} exists already: a backup never overwrites one")
-    target.parent.mkdir(parents=True, exist_ok=True)
     pending = unapplied_migrations(using)
     if pending:
         raise BackupError(f"migrations not applied yet: {', '.join(pending)}")
-    if vendor == "sqlite":
-        manifest = _backup_sqlite(target, using)
-    elif vendor == "postgresql":
-        manifest = _backup_postgres(target, using)
-    else:
+    if vendor not in {"sqlite", "postgresql"}:
         raise BackupError(f"backup is written for SQLite and PostgreSQL, not {vendor}")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:  # created here, owner-only, and only if new
+        os.close(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        raise BackupError(f"{target} exists already: a backup never overwrites one") from None
+    try:
+        manifest = (
+            _backup_sqlite(target, using) if vendor == "sqlite" else _backup_postgres(target, using)
+        )
+    except BaseException:
+        # A dump without its manifest would pass for a backup: remove what was half-made.
+        target.unlink(missing_ok=True)
+        raise
     manifest.write(manifest_path(target))
     return manifest
 
@@ -204,8 +210,6 @@ def _now() -> str:
 def _backup_sqlite(target: Path, using: str) -> Manifest:
     source = connections[using]
     source.ensure_connection()
-    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    os.close(fd)
     destination = sqlite3.connect(target)
     try:
         source.connection.backup(destination)  # one consistent snapshot, readers not blocked
@@ -235,8 +239,6 @@ def _backup_postgres(target: Path, using: str) -> Manifest:
         counts = row_counts(using)
         seq, head_hash = audit_head(using)
         created_at = _now()
-        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        os.close(fd)
         _run(
             [tool, "--format=custom", f"--snapshot={snapshot}", f"--file={target}"],
             connection.settings_dict,
