@@ -11,6 +11,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from ketaclinic.audit.models import AuditEvent
 from ketaclinic.charting.board import SessionFacts, board_rows, infusion_of
@@ -325,10 +326,8 @@ def test_the_board_updates_without_reloading(page, prescriber, nurse):
 
     post_vitals(session.pk, token, reading(0, spo2_pct=86))
 
-    page.wait_for_function(
-        f"document.querySelector(\"tr[data-session='{session.pk}']\").innerText.includes('Severe hypoxemia')",
-        timeout=12_000,
-    )
+    # Polled from Python: a predicate evaluated in the page would need 'unsafe-eval' under CSP.
+    expect(row).to_contain_text("Severe hypoxemia", timeout=12_000)
     assert "CRITICAL" in row.inner_text()
     assert "stop the infusion" in row.inner_text()
     assert page.evaluate("window.loadedAt === performance.timeOrigin")  # the page never reloaded
