@@ -303,6 +303,9 @@ def mount() -> None:
     from ketaclinic.inventory.api import router as inventory
 
     api.add_router("/inventory", inventory)  # issue #5: controlled-substance log
+    from ketaclinic.billing.api import router as billing
+
+    api.add_router("", billing)  # issue #13: coverage, prior authorization, charges (full paths)
 
 
 mount()

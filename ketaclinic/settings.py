@@ -123,6 +123,7 @@ INSTALLED_APPS = [
     "ketaclinic.inventory",
     "ketaclinic.demo",
     "ketaclinic.outcomes",
+    "ketaclinic.billing",
     "ketaclinic.analytics",
 ]
 

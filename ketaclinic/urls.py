@@ -27,6 +27,7 @@ urlpatterns = [
     path("board/", include("ketaclinic.charting.board_urls")),
     path("policy/", include("ketaclinic.charting.policy_urls")),
     path("sessions/", include("ketaclinic.charting.urls")),
+    path("billing/", include("ketaclinic.billing.urls")),
     path("confirm/<str:token>/", patient_link.confirm, name="confirm"),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),

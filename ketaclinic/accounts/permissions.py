@@ -98,6 +98,14 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "rems.file": frozenset({Role.PRESCRIBER, Role.NURSE}),
     "rems.enrol": frozenset({Role.PRESCRIBER, Role.NURSE}),
     "rems.certify": frozenset({Role.CLINIC_ADMIN}),
+    # Coverage and prior authorization (issue #13): the front desk and clinic admins keep
+    # the insurance on file and chase authorizations; the packet carries clinical facts
+    # (diagnosis, trials, scores), so only the clinicians who assemble it open it.
+    "coverage.view": STAFF,
+    "coverage.edit": frozenset({Role.FRONT_DESK, Role.CLINIC_ADMIN}),
+    "prior_auth.view": STAFF,
+    "prior_auth.edit": frozenset({Role.FRONT_DESK, Role.CLINIC_ADMIN, Role.PRESCRIBER}),
+    "prior_auth.packet": frozenset({Role.PRESCRIBER, Role.NURSE}),
 }
 
 

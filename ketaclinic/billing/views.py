@@ -1,0 +1,3 @@
+"""Billing pages: coverage, prior authorization, the Spravato prior-authorization packet."""
+
+from __future__ import annotations
