@@ -250,7 +250,9 @@ def measurement(name: str, value: Any) -> Any:
     if not math.isfinite(value):  # Python's JSON reader takes NaN and Infinity
         raise vitals.ImplausibleReading(name, f"{name} must be a finite number, not {value}")
     if name == "temperature_c":
-        return Decimal(str(value)).quantize(TENTH, rounding=ROUND_HALF_UP)
+        # A number too long to round (2e154) is left whole: check_reading refuses it by range.
+        number = Decimal(str(value))
+        return number.quantize(TENTH, rounding=ROUND_HALF_UP) if abs(number) < 10**6 else number
     if name in WHOLE_NUMBER_FIELDS and value != int(value):
         raise vitals.ImplausibleReading(name, f"{name} must be a whole number, not {value}")
     return int(value)

@@ -10,6 +10,8 @@ import pytest
 from django.test import Client
 
 from ketaclinic.audit.models import AuditEvent, Outcome
+from ketaclinic.charting.tests.floor import make_chairs, make_session, monitor_in, post_vitals
+from ketaclinic.charting.tests.floor import reading as monitor_reading
 from ketaclinic.conftest import signed_in
 from ketaclinic.protocols import api as protocols_api
 from ketaclinic.web import inputs
@@ -280,3 +282,17 @@ def test_an_unexpected_error_is_a_json_500_and_is_logged(prescriber, monkeypatch
         "errors": [],
     }
     assert "simulated fault" in caplog.text
+
+
+def test_a_monitor_temperature_too_long_to_round_is_rejected_not_a_crash(
+    prescriber, nurse, patient_a
+):
+    (chair,) = make_chairs(1)
+    session = make_session(patient=patient_a, prescriber=prescriber, nurse=nurse, chair=chair)
+    _, token = monitor_in(chair)
+
+    response = post_vitals(session.pk, token, monitor_reading(1, temperature_c=2.1e154))
+
+    assert response.status_code == 422
+    (rejection,) = response.json()["rejected"]
+    assert rejection["field"] == "temperature_c"

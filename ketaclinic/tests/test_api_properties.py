@@ -7,11 +7,13 @@ huge and non-finite numbers, NUL characters, lone surrogates, deep lists.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import uuid
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -78,12 +80,21 @@ READING_FIELDS = [
     "resp_rate_per_min",
     "temperature_c",
 ]
+#: Stands for a moment a minute ago, so a reading's values are judged, not its time.
+RECENT = "@recent"
+timed_readings = st.fixed_dictionaries(
+    {"taken_at": st.just(RECENT)},
+    optional={name: json_values | awkward_numbers for name in READING_FIELDS[1:]},
+)
 vitals_bodies = (
     json_values.map(body_text)
     | st.lists(fields_with_any_values(READING_FIELDS), max_size=5).map(
         lambda readings: body_text({"readings": readings})
     )
-    | fields_with_any_values(READING_FIELDS).map(body_text)
+    | st.lists(timed_readings, min_size=1, max_size=5).map(
+        lambda readings: body_text({"readings": readings})
+    )
+    | timed_readings.map(body_text)
     | deeply_nested(20_000)
 )
 
@@ -101,9 +112,11 @@ def monitored_session(prescriber, nurse, patient_a):
 def test_any_json_sent_as_vitals_is_never_a_server_error(monitored_session, body):
     session, token = monitored_session
 
+    a_minute_ago = (timezone.now() - dt.timedelta(minutes=1)).isoformat()
+
     response = Client().post(
         f"/api/v1/sessions/{session.pk}/vitals",
-        body,
+        body.replace(json.dumps(RECENT), json.dumps(a_minute_ago)),
         content_type="application/json",
         headers={"Authorization": f"Bearer {token}", "Idempotency-Key": uuid.uuid4().hex},
     )
