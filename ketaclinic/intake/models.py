@@ -175,3 +175,8 @@ class SubmissionAttempt(models.Model):
 
     def __str__(self) -> str:
         return f"Submission at {self.at:%Y-%m-%d %H:%M}"
+
+
+# Intake questionnaires and consent live in their own modules (issue #12, "portal" part).
+from .consent_models import ConsentSignature  # noqa: E402, F401
+from .questionnaire_models import IntakeItem, IntakeSubmission, ItemStatus  # noqa: E402, F401
