@@ -224,7 +224,6 @@ def visit(patient, kind, day, users, rng, today) -> int:
         found.starts_at - dt.timedelta(hours=1),
     )
     appointment = desk.book_one(patient, kind, found.starts_at, users, now=booked)
-    desk.booked_at(appointment, booked)
     play_out(appointment, users, rng, today)
     return 1
 

@@ -31,16 +31,13 @@ def placeable(items, patient, *, now: dt.datetime) -> bool:
 
 def book_course(plan: TreatmentPlan, users: dict[str, User], *, now: dt.datetime):
     """ "Book this course" on the plan's planned sessions, at the moment ``now``."""
-    course = services.course_book(
+    return services.course_book(
         request=DemoRequest(users["frontdesk"]),
         patient=plan.patient,
         items=services.plan_items(plan, now=now),
         course_key=services.plan_course_key(plan),
         now=now,
     )
-    for visit in course:
-        booked_at(visit, now)
-    return course
 
 
 def book_one(patient, kind, starts_at, users, *, now: dt.datetime, staff_id=None) -> Appointment:
@@ -62,8 +59,6 @@ def transition(visit: Appointment, to: str, users, *, now: dt.datetime, reason: 
         reason=reason,
         now=now,
     )
-    # The service stamps the event with the real clock; the history shows when it happened.
-    visit.events.filter(kind="status", to_status=to).update(at=now)
 
 
 def confirm(visit: Appointment, users, *, now: dt.datetime) -> None:
@@ -71,7 +66,12 @@ def confirm(visit: Appointment, users, *, now: dt.datetime) -> None:
     transition(visit, Status.CONFIRMED, users, now=now)
     Preparation.objects.get_or_create(
         appointment=visit,
-        defaults={"fasting_understood": True, "ride_arranged": True, "confirmed_at": now},
+        defaults={
+            "fasting_understood": True,
+            "ride_arranged": True,
+            "confirmed_at": now,
+            "via": "phone",
+        },
     )
 
 
@@ -81,8 +81,3 @@ def check_in(visit: Appointment, users, *, at: dt.datetime | None = None) -> Non
     if visit.status == Status.SCHEDULED and visit.type.protocol_code:
         confirm(visit, users, now=visit.starts_at - dt.timedelta(days=1))
     transition(visit, Status.CHECKED_IN, users, now=moment)
-
-
-def booked_at(visit: Appointment, moment: dt.datetime) -> None:
-    """Stamp the booking event with the moment the desk booked it."""
-    visit.events.filter(kind="booked").update(at=moment)

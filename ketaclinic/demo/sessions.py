@@ -557,7 +557,6 @@ def chart_im_course(patient: Patient, users, rng) -> None:
     for day in (first, working_day_after(first + dt.timedelta(days=7))):
         found = first_free(day, kind, rng)
         visit = desk.book_one(patient, kind, found.starts_at, users, now=booked_at)
-        desk.booked_at(visit, booked_at)
         visits.append(visit)
     for number, visit in enumerate(visits, 1):
         session = open_on(plan, number, timezone.localdate(visit.starts_at), users, rng, visit)
@@ -725,7 +724,7 @@ def ready_iv_visit(patient: Patient, users: dict[str, User]) -> Appointment:
             status=Status.SCHEDULED,
             course_number=1,
             created_by=users["frontdesk"],
+            created_at=booked,
         )
-    desk.booked_at(visit, booked)
     desk.check_in(visit, users, at=min(now, visit.starts_at))
     return visit
