@@ -4,4 +4,8 @@ from __future__ import annotations
 
 
 def register() -> None:
-    """Filled in as each earlier registry is wired (coverage tab, plan section, booking warnings)."""
+    from ketaclinic.patients import views as patient_views
+
+    from .tabs import coverage_tab
+
+    patient_views.register_tab("coverage", "Coverage", "coverage.view", coverage_tab)

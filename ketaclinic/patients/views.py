@@ -233,6 +233,21 @@ TAB_LOADERS = {
 }
 
 
+def register_tab(slug: str, label: str, permission: str, loader, *, before: str = "changes") -> None:
+    """A later app adds a chart tab from its AppConfig.ready() (this app may not import it).
+
+    The tab's template is ``patients/tabs/<slug>.html``; registering twice changes nothing.
+    """
+    TAB_LOADERS[slug] = loader
+    if slug in TABS:
+        return
+    tabs = list(TABS.items())
+    at = next((i for i, (name, _) in enumerate(tabs) if name == before), len(tabs))
+    tabs.insert(at, (slug, (label, permission)))
+    TABS.clear()
+    TABS.update(tabs)
+
+
 @login_required
 def entry_add(request, patient_id: int, kind: str):
     entry_kind = entry_kind_or_404(kind)

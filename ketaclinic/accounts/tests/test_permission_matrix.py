@@ -160,6 +160,7 @@ TAB_PERMISSIONS: dict[str, str] = {
     "medications": "patient.view_clinical",
     "weights": "patient.view_clinical",
     "care-team": "patient.view",
+    "coverage": "coverage.view",
     "changes": "patient.view_changes",
 }
 
@@ -269,6 +270,51 @@ def entry_operations() -> list[Operation]:
     return ops
 
 
+def coverage_count(ctx: Context) -> int:
+    from ketaclinic.billing.models import Coverage
+
+    return Coverage.objects.filter(patient=ctx.patient).count()
+
+
+def coverage_operations() -> list[Operation]:
+    """Billing (issue #13): coverage on the record, read by staff, kept by the front office."""
+    body = {"self_pay": True, "effective_from": "2026-01-01"}
+    return [
+        Operation(
+            "list coverage (API)",
+            "get",
+            lambda ctx: f"/api/v1/patients/{ctx.patient.pk}/coverage",
+            "coverage.view",
+            api=True,
+        ),
+        Operation(
+            "add coverage (API)",
+            "post",
+            lambda ctx: f"/api/v1/patients/{ctx.patient.pk}/coverage",
+            "coverage.edit",
+            api=True,
+            ok=201,
+            data=lambda ctx: body,
+            stored=coverage_count,
+        ),
+        Operation(
+            "open the coverage form",
+            "get",
+            lambda ctx: f"/billing/patients/{ctx.patient.pk}/coverage/add/",
+            "coverage.edit",
+        ),
+        Operation(
+            "add coverage",
+            "post",
+            lambda ctx: f"/billing/patients/{ctx.patient.pk}/coverage/add/",
+            "coverage.edit",
+            ok=302,
+            data=lambda ctx: body | {"self_pay": "on", "network": "unknown"},
+            stored=coverage_count,
+        ),
+    ]
+
+
 OPERATIONS: list[Operation] = [
     Operation(
         "list patients",
@@ -365,6 +411,7 @@ OPERATIONS: list[Operation] = [
         data=lambda ctx: {"weight_kg": "72.5", "measured_on": "2024-03-01"},
         stored=entry_count("weights"),
     ),
+    *coverage_operations(),
     Operation("open the audit trail", "get", lambda ctx: "/audit/", "audit.view", scoped=False),
     Operation(
         "open the portal",
@@ -513,6 +560,7 @@ RECORD_NOUNS = {
     "allergy",
     "careteam",
     "audit",
+    "coverage",
 }
 
 
