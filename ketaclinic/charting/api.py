@@ -39,7 +39,9 @@ from ninja import Status as Reply
 from ninja.security import HttpBearer
 from pydantic import ConfigDict
 
+from ketaclinic.accounts import verification
 from ketaclinic.accounts.access import require_permission
+from ketaclinic.accounts.models import User
 from ketaclinic.audit import trail
 from ketaclinic.audit.models import Outcome
 from ketaclinic.patients.access import access_patient, refuse
@@ -47,8 +49,9 @@ from ketaclinic.scheduling.models import Appointment
 from ketaclinic.web import inputs
 from ketaclinic.web.json_errors import ApiError
 
-from . import devices, safety, services, vitals
+from . import devices, safety, services, vitals, workflow
 from .models import ACTIVE, IngestionRequest, TreatmentSession, VitalSource
+from .views import access_session
 
 router = Router(tags=["charting"])
 
@@ -643,3 +646,96 @@ def session_open(request, payload: SessionOpenIn):
             },
         )
     return Reply(200 if already else 201, session)
+
+
+# ---------------------------------------------------------------- the pre-session checklist
+
+
+class ChecklistAnswerIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    code: str = Field(min_length=1, max_length=60, description="The checklist item's code.")
+    outcome: str = Field(pattern="^(passed|failed)$", description="passed or failed (not met).")
+    note: str = Field("", max_length=300, description="Needed when the item is not met.")
+    second_checker_username: str | None = Field(
+        None,
+        max_length=150,
+        description="For a two-clinician check (the dose check): the other nurse or prescriber.",
+    )
+    second_checker_password: str | None = Field(
+        None,
+        max_length=200,
+        description="The second clinician's own password: they sign the check with it. Wrong "
+        "passwords are audited and, after too many for one clinician, refused with 429 for a "
+        "while; they never count toward that clinician's sign-in lockout.",
+    )
+
+
+class ChecklistEntryOut(Schema):
+    id: int
+    session_id: int
+    code: str
+    outcome: str
+    note: str
+    recorded_by: str
+    second_checker: str | None
+    at: dt.datetime
+
+    @staticmethod
+    def resolve_recorded_by(entry) -> str:
+        return entry.recorded_by.username
+
+    @staticmethod
+    def resolve_second_checker(entry) -> str | None:
+        return entry.second_checker.username if entry.second_checker_id else None
+
+
+@router.post(
+    "/sessions/{int:session_id}/checklist",
+    response={201: ChecklistEntryOut, 429: ApiError},
+    summary="Answer a pre-session checklist item",
+    description=(
+        "A clinician confirms (passed) or records as not met (failed, with a note) one item. "
+        "The two-clinician dose check also names the second clinician, who signs with their "
+        "own password: 422 when it is wrong, 429 after too many wrong passwords for that "
+        "clinician within the window."
+    ),
+)
+def checklist_answer(request, session_id: int, payload: ChecklistAnswerIn):
+    session = access_session(request, session_id, "session.chart")
+    checker = None
+    if payload.second_checker_username:
+        checker = User.objects.filter(
+            username=payload.second_checker_username, is_active=True
+        ).first()
+        if checker is None:
+            trail.record(
+                action="session.checklist",
+                request=request,
+                patient_id=session.patient_id,
+                outcome=Outcome.INVALID,
+                detail={"errors": {"second_checker_username": ["no such active clinician"]}},
+            )
+            raise ValidationError(
+                {"second_checker_username": "No active clinician has that username."}
+            )
+    try:
+        entry = workflow.checklist_record(
+            request=request,
+            session=session,
+            code=payload.code,
+            outcome=payload.outcome,
+            note=payload.note,
+            second_checker=checker,
+            second_checker_password=payload.second_checker_password or "",
+        )
+    except verification.VerificationThrottled as throttled:
+        message = throttled.messages[0]
+        return Reply(
+            429,
+            {
+                "message": message,
+                "errors": [{"field": "second_checker_password", "message": message}],
+            },
+        )
+    return Reply(201, entry)

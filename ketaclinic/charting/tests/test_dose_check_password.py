@@ -7,6 +7,7 @@ clinician pause their checks (429) for the window, while they can still sign in.
 
 from __future__ import annotations
 
+import json
 from unittest import mock
 
 import pytest
@@ -152,6 +153,74 @@ def test_the_pause_is_per_clinician(session, nurse, prescriber):
 
 def test_an_outsider_cannot_try_passwords_on_a_session(session, outsider, prescriber):
     response = post_check(signed_in(outsider), session, prescriber, "guess")
+
+    assert response.status_code == 404
+    assert not wrong_passwords_for(prescriber).exists()
+
+
+def api_check(client: Client, session, username: str | None, password: str | None):
+    body = {"code": CHECK, "outcome": "passed", "note": "70 mg checked"}
+    if username is not None:
+        body |= {"second_checker_username": username, "second_checker_password": password}
+    return client.post(
+        f"/api/v1/sessions/{session.pk}/checklist",
+        json.dumps(body),
+        content_type="application/json",
+    )
+
+
+def test_the_api_takes_the_second_clinicians_password(session, nurse, prescriber):
+    response = api_check(signed_in(nurse), session, prescriber.username, PASSWORD)
+
+    assert response.status_code == 201
+    body = response.json()
+    assert (body["code"], body["recorded_by"], body["second_checker"]) == (
+        CHECK,
+        nurse.username,
+        prescriber.username,
+    )
+    entry = ChecklistEntry.objects.get(pk=body["id"])
+    assert entry.second_checker == prescriber
+
+
+def test_the_api_refuses_a_wrong_password_naming_the_field(session, nurse, prescriber):
+    response = api_check(signed_in(nurse), session, prescriber.username, "guess")
+
+    assert response.status_code == 422
+    assert [e["field"] for e in response.json()["errors"]] == ["second_checker_password"]
+    assert wrong_passwords_for(prescriber).count() == 1
+    assert not ChecklistEntry.objects.exists()
+
+
+def test_the_api_answers_429_while_the_clinician_is_paused(session, nurse, prescriber):
+    client = signed_in(nurse)
+    for _ in range(verification.WRONG_PASSWORDS_ALLOWED):
+        api_check(client, session, prescriber.username, "guess")
+
+    response = api_check(client, session, prescriber.username, PASSWORD)
+
+    assert response.status_code == 429
+    assert "Too many wrong passwords" in response.json()["message"]
+    assert response.json()["errors"][0]["field"] == "second_checker_password"
+    assert not ChecklistEntry.objects.exists()
+
+
+def test_the_api_names_an_unknown_second_clinician(session, nurse):
+    response = api_check(signed_in(nurse), session, "nobody", PASSWORD)
+
+    assert response.status_code == 422
+    assert [e["field"] for e in response.json()["errors"]] == ["second_checker_username"]
+
+
+def test_the_api_dose_check_without_a_second_clinician_is_refused(session, nurse):
+    response = api_check(signed_in(nurse), session, None, None)
+
+    assert response.status_code == 422
+    assert [e["field"] for e in response.json()["errors"]] == ["second_checker"]
+
+
+def test_an_api_outsider_gets_404_and_tries_no_password(session, outsider, prescriber):
+    response = api_check(signed_in(outsider), session, prescriber.username, "guess")
 
     assert response.status_code == 404
     assert not wrong_passwords_for(prescriber).exists()
