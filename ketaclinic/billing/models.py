@@ -160,3 +160,189 @@ class AuthorizationEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.from_status or 'new'} → {self.to_status}"
+
+
+# --- Charges (issue #13, "charges"): fee schedule versions, charge lines, payments ---------
+
+
+class EsketamineSupply(models.TextChoices):
+    BUY_AND_BILL = "buy_and_bill", "The clinic buys and bills the drug (S0013)"
+    PHARMACY = "pharmacy", "A pharmacy bills the drug (no drug line)"
+
+
+class FeeSchedule(models.Model):
+    """One version of the clinic's prices. A change is a new version; old ones stay."""
+
+    version = models.PositiveIntegerField(unique=True)
+    esketamine_supply = models.CharField(
+        max_length=15, choices=EsketamineSupply.choices, default=EsketamineSupply.BUY_AND_BILL
+    )
+    note = models.CharField(max_length=300, blank=True, help_text="Why the prices changed.")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-version"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(esketamine_supply__in=EsketamineSupply.values),
+                name="fee_schedule_supply_known",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Fee schedule v{self.version}"
+
+
+class Fee(models.Model):
+    """The clinic's price for one code in one fee-schedule version (clinic policy [U])."""
+
+    schedule = models.ForeignKey(FeeSchedule, on_delete=models.PROTECT, related_name="fees")
+    code = models.CharField(max_length=10)
+    amount = models.DecimalField(max_digits=9, decimal_places=2)
+    ndc = models.CharField("NDC", max_length=20, blank=True)
+
+    class Meta:
+        ordering = ["code"]
+        constraints = [
+            models.UniqueConstraint(fields=["schedule", "code"], name="fee_once_per_schedule"),
+            models.CheckConstraint(condition=Q(amount__gte=0), name="fee_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.amount}"
+
+
+class SessionCharges(models.Model):
+    """Marks that a discharged session's charge lines were made (once, whoever asks first)."""
+
+    session = models.OneToOneField(
+        "charting.TreatmentSession", on_delete=models.PROTECT, related_name="charges_made"
+    )
+    made_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"Charges of session {self.session_id}"
+
+
+class ChargeStatus(models.TextChoices):
+    PROPOSED = "proposed", "Proposed"
+    CONFIRMED = "confirmed", "Confirmed"
+
+
+class ChargeLine(models.Model):
+    """One line of a bill. Confirmed lines never change (a database trigger refuses it):
+    a correction is a confirmed reversal (negative amount) plus a new proposed line."""
+
+    patient = models.ForeignKey(
+        "patients.Patient", on_delete=models.PROTECT, related_name="charge_lines"
+    )
+    session = models.ForeignKey(
+        "charting.TreatmentSession",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="charge_lines",
+    )
+    service_date = models.DateField()
+    place_of_service = models.CharField(max_length=2, default="11")
+    code = models.CharField(max_length=10)
+    modifiers = models.CharField(max_length=20, blank=True)
+    units = models.IntegerField()
+    unit_price = models.DecimalField(max_digits=9, decimal_places=2)
+    amount = models.DecimalField(max_digits=11, decimal_places=2)
+    basis = models.CharField(max_length=300, blank=True, help_text="Why this code, from the chart.")
+    drug_mg = models.DecimalField(max_digits=9, decimal_places=2, null=True, blank=True)
+    ndc = models.CharField("NDC", max_length=20, blank=True)
+    product = models.CharField(max_length=100, blank=True)
+    lot_number = models.CharField(max_length=40, blank=True)
+    diagnoses = models.JSONField(default=list, blank=True, help_text="ICD-10-CM codes, in order.")
+    rendering_provider = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    fee_schedule = models.ForeignKey(
+        FeeSchedule, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    status = models.CharField(
+        max_length=10, choices=ChargeStatus.choices, default=ChargeStatus.PROPOSED
+    )
+    reverses = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversed_by"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["service_date", "id"]
+        indexes = [models.Index(fields=["service_date"], name="charge_line_service_date")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=ChargeStatus.values), name="charge_line_status_known"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=ChargeStatus.CONFIRMED)
+                | Q(confirmed_by__isnull=False, confirmed_at__isnull=False),
+                name="charge_line_confirmed_signed",
+            ),
+            models.CheckConstraint(
+                condition=Q(reverses__isnull=True, units__gt=0)
+                | Q(reverses__isnull=False, units__lt=0),
+                name="charge_line_reversal_negative",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} x{self.units} on {self.service_date}"
+
+
+class PaymentMethod(models.TextChoices):
+    CARD = "card", "Card"
+    CASH = "cash", "Cash"
+    CHECK = "check", "Check"
+    TRANSFER = "transfer", "Bank transfer"
+    OTHER = "other", "Other"
+
+
+class Payment(models.Model):
+    """Money the patient paid the clinic (self-pay)."""
+
+    patient = models.ForeignKey(
+        "patients.Patient", on_delete=models.PROTECT, related_name="payments"
+    )
+    amount = models.DecimalField(max_digits=9, decimal_places=2)
+    method = models.CharField(max_length=10, choices=PaymentMethod.choices)
+    received_on = models.DateField()
+    reference = models.CharField(max_length=60, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["received_on", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="payment_positive"),
+            models.CheckConstraint(
+                condition=Q(method__in=PaymentMethod.values), name="payment_method_known"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.amount} by {self.method} on {self.received_on}"
+
+
+class ProviderProfile(models.Model):
+    """A rendering provider's billing identity (NPI) for superbills."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="provider_profile"
+    )
+    npi = models.CharField("NPI", max_length=10, blank=True)
+
+    def __str__(self) -> str:
+        return f"NPI {self.npi or '—'} for {self.user}"
