@@ -286,6 +286,9 @@ def mount() -> None:
     from ketaclinic.screening.api import router as screening
 
     api.add_router("/patients", patients)
+    from ketaclinic.intake.api import router as intake
+
+    api.add_router("", intake)  # issue #12: consultation requests (public POST, staff triage)
     api.add_router("/patients", patient_scheduling)
     api.add_router("/appointments", scheduling)
     # Issue #3: computation endpoints and patient-scoped screenings and plans (full paths).

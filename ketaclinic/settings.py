@@ -161,6 +161,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "ketaclinic.accounts.context_processors.permissions",
+                "ketaclinic.web.urgent.banner",
             ],
         },
     },
@@ -265,6 +266,9 @@ EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.conso
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "clinic@ketaclinic.invalid")
 SMS_BACKEND = os.environ.get("SMS_BACKEND", "ketaclinic.scheduling.sms.LoggingSmsBackend")
 # Crisis resources shown to a patient at once when an answer flags suicidal ideation.
+# Education pages (issue #12): a folder of Markdown pages that add to or replace the shipped
+# ones by file name (ketaclinic/intake/learn/); empty for the shipped pages only.
+LEARN_PAGES_DIR = os.environ.get("LEARN_PAGES_DIR", "")
 CRISIS_LINE = os.environ.get("CRISIS_LINE", "988")
 CRISIS_LINE_NAME = os.environ.get("CRISIS_LINE_NAME", "Suicide & Crisis Lifeline, US")
 EMERGENCY_NUMBER = os.environ.get("EMERGENCY_NUMBER", "911")

@@ -30,5 +30,6 @@ urlpatterns = [
     path("billing/", include("ketaclinic.billing.urls")),
     path("confirm/<str:token>/", patient_link.confirm, name="confirm"),
     path("api/v1/", api.urls),
+    path("", include("ketaclinic.intake.urls")),  # issue #12: /request/, /learn/, /triage/
     path("admin/", admin.site.urls),
 ]

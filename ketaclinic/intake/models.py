@@ -41,11 +41,15 @@ class Status(models.TextChoices):
 
 OPEN_STATUSES = frozenset({Status.NEW, Status.CONTACTED, Status.CONSULTATION_SCHEDULED})
 
+# A request may be converted at any open step: the consultation is booked for a patient, so
+# the desk often converts first and books from the new chart. Converting is its own service
+# (it creates the patient); converting and declining end the request.
 TRANSITIONS: dict[str, frozenset[str]] = {
-    Status.NEW: frozenset({Status.CONTACTED, Status.CONSULTATION_SCHEDULED, Status.DECLINED}),
-    Status.CONTACTED: frozenset({Status.CONSULTATION_SCHEDULED, Status.DECLINED}),
+    Status.NEW: frozenset(
+        {Status.CONTACTED, Status.CONSULTATION_SCHEDULED, Status.CONVERTED, Status.DECLINED}
+    ),
+    Status.CONTACTED: frozenset({Status.CONSULTATION_SCHEDULED, Status.CONVERTED, Status.DECLINED}),
     Status.CONSULTATION_SCHEDULED: frozenset({Status.CONVERTED, Status.DECLINED}),
-    # Converting is its own service (it creates the patient); declining and converting end it.
     Status.CONVERTED: frozenset(),
     Status.DECLINED: frozenset(),
 }
@@ -157,6 +161,14 @@ class TriageEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.request.reference}: {self.from_status} → {self.to_status}"
+
+    @property
+    def from_label(self) -> str:
+        return Status(self.from_status).label if self.from_status in Status.values else ""
+
+    @property
+    def to_label(self) -> str:
+        return Status(self.to_status).label if self.to_status in Status.values else ""
 
 
 class SubmissionAttempt(models.Model):

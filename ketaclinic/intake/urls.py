@@ -7,6 +7,15 @@ from . import views
 app_name = "intake"
 
 urlpatterns = [
-    path("requests/", views.queue, name="queue"),
-    path("requests/<int:request_id>/", views.request_detail, name="request_detail"),
+    # Public: no sign-in.
+    path("request/", views.request_form, name="request"),
+    path("request/received/", views.request_thanks, name="request_thanks"),
+    path("learn/", views.learn_index, name="learn"),
+    path("learn/<slug:slug>/", views.learn_page, name="learn_page"),
+    # Staff: the triage queue.
+    path("triage/", views.queue, name="queue"),
+    path("triage/<int:request_id>/", views.request_detail, name="request_detail"),
+    path("triage/<int:request_id>/status/", views.transition, name="transition"),
+    path("triage/<int:request_id>/red-flag/", views.red_flag, name="red_flag"),
+    path("triage/<int:request_id>/convert/", views.convert, name="convert"),
 ]

@@ -19,3 +19,14 @@ class OutcomesConfig(AppConfig):
 
     def ready(self) -> None:
         post_migrate.connect(seed_after_migrate, sender=self)
+        from ketaclinic.web import urgent
+
+        from .urgent import urgent_items
+
+        urgent.register_source("safety_tasks", urgent_items)  # the staff banner (issue #12)
+
+        from ketaclinic.patients.views import register_tab
+
+        from . import resend
+
+        register_tab("reminders", "Reminders", "reminder.resend", resend.reminders_tab)

@@ -26,6 +26,7 @@ from .models import (
     TRANSITIONS,
     UNDO_CHECK_IN,
     Appointment,
+    AppointmentType,
     Chair,
     OpeningHours,
     Status,
@@ -155,9 +156,14 @@ def week_view(request, user_id: int):
 @login_required
 def book(request, patient_id: int):
     patient = access_patient(request, row_id(patient_id), "appointment.book")
+    initial = request.GET.dict()
+    if (code := initial.get("type")) and not code.isdigit():
+        # Links from other pages name the visit type by code (?type=consultation).
+        found = AppointmentType.objects.filter(code=code).values_list("pk", flat=True).first()
+        initial["type"] = found or ""
     form = BookingForm(
         request.POST or None,
-        initial=request.GET.dict(),
+        initial=initial,
         patient=patient,
         prescriber=is_prescriber(request),
     )

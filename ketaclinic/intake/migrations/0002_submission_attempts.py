@@ -5,21 +5,27 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('intake', '0001_consultation_requests'),
+        ("intake", "0001_consultation_requests"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='SubmissionAttempt',
+            name="SubmissionAttempt",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('client_key', models.CharField(max_length=64)),
-                ('at', models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("client_key", models.CharField(max_length=64)),
+                ("at", models.DateTimeField(default=django.utils.timezone.now)),
             ],
             options={
-                'indexes': [models.Index(fields=['client_key', 'at'], name='submission_attempt_client')],
+                "indexes": [
+                    models.Index(fields=["client_key", "at"], name="submission_attempt_client")
+                ],
             },
         ),
     ]
