@@ -30,6 +30,14 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     # triage and convert them; only a prescriber notes an early clinical red flag.
     "consultation_request.triage": frozenset({Role.FRONT_DESK, Role.PRESCRIBER}),
     "consultation_request.red_flag": frozenset({Role.PRESCRIBER}),
+    # Intake and consent (issue #12): the patient answers their own intake and signs their own
+    # consent on the portal; clinicians read the intake and confirm items into the record
+    # (each item also needs the permission of the record it creates).
+    "intake.answer": frozenset({Role.PATIENT}),
+    "intake.review": CLINICIANS,
+    "consent.sign": frozenset({Role.PATIENT}),
+    # Re-sending a visit's reminder or a questionnaire link from the chart.
+    "reminder.resend": frozenset({Role.FRONT_DESK, Role.PRESCRIBER, Role.NURSE}),
     # Clinical entries.
     "weight.record": frozenset({Role.PRESCRIBER, Role.NURSE}),
     "diagnosis.record": frozenset({Role.PRESCRIBER}),

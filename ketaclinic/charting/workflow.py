@@ -33,6 +33,7 @@ from django.utils import timezone
 from ketaclinic.accounts import verification
 from ketaclinic.accounts.permissions import can
 from ketaclinic.audit import trail
+from ketaclinic.intake import consent_services
 from ketaclinic.patients.models import Sex
 from ketaclinic.patients.services import reject
 from ketaclinic.protocols import catalog as protocol_catalog
@@ -384,6 +385,12 @@ def _preparation_facts(session: TreatmentSession) -> dict[str, gate_rules.Derive
     }
 
 
+def _consent_fact(session: TreatmentSession) -> gate_rules.Derived:
+    """The patient's signature on the current version of this route's consent document."""
+    found = consent_services.consent_on_file(session.patient, session.route)
+    return gate_rules.Derived(found.met, found.detail, found.by, found.at)
+
+
 def _vitals_fact(
     session: TreatmentSession, readings: Sequence[VitalReading], item: gate_rules.ChecklistItem
 ) -> gate_rules.Derived:
@@ -504,6 +511,7 @@ def checklist_facts(
         session, readings, checklist.item("pre_treatment_vitals")
     )
     derived["phq9_today"] = _phq9_fact(session, day)
+    derived["consent_on_file"] = _consent_fact(session)
     if session.route == "esketamine":
         derived.update(_rems_facts(session, day))
     return dataclasses.replace(checklist_conditions(session), derived=derived)

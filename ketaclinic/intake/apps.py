@@ -14,3 +14,9 @@ class IntakeConfig(AppConfig):
         from . import triage
 
         urgent.register_source("consultation_requests", triage.urgent_items)
+
+        from ketaclinic.patients.views import register_tab
+
+        from . import review_views
+
+        register_tab("intake", "Intake & consent", "intake.review", review_views.intake_tab)

@@ -50,7 +50,7 @@ def confirm(request, token: str):
     )
 
 
-def confirm_preparation(request, appointment) -> list[str]:
+def confirm_preparation(request, appointment, via: str = "reminder_link") -> list[str]:
     fasting = request.POST.get("fasting_understood") == "on"
     ride = request.POST.get("ride_arranged") == "on"
     errors = []
@@ -65,14 +65,14 @@ def confirm_preparation(request, appointment) -> list[str]:
     with transaction.atomic():
         Preparation.objects.update_or_create(
             appointment=appointment,
-            defaults={"fasting_understood": fasting, "ride_arranged": ride, "via": "reminder_link"},
+            defaults={"fasting_understood": fasting, "ride_arranged": ride, "via": via},
         )
         if appointment.status != Status.CONFIRMED:
-            record_status(request, appointment, Status.CONFIRMED, "confirmed by the patient")
+            record_status(request, appointment, Status.CONFIRMED, "confirmed by the patient", via)
     return []
 
 
-def record_status(request, appointment, to: str, reason: str) -> None:
+def record_status(request, appointment, to: str, reason: str, via: str = LINK_ACTOR) -> None:
     previous = appointment.status
     with transaction.atomic():
         appointment.status = to
@@ -83,7 +83,7 @@ def record_status(request, appointment, to: str, reason: str) -> None:
             kind="status",
             from_status=previous,
             to_status=to,
-            detail={"reason": reason, "via": LINK_ACTOR},
+            detail={"reason": reason, "via": via},
         )
         trail.record(
             action=f"appointment.{to}",

@@ -9,6 +9,9 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from ketaclinic.accounts.roles import Role
+from ketaclinic.intake.questionnaire_services import (
+    reported_findings as intake_reported_findings,
+)
 from ketaclinic.patients.access import access_entry, access_patient
 from ketaclinic.patients.models import Patient
 from ketaclinic.patients.views import add_service_errors
@@ -52,8 +55,15 @@ def _form_read(request) -> str:
     return "screening-form" if request.method == "GET" else ""
 
 
-def finding_groups(form: ScreeningForm, snapshot: services.RecordSnapshot) -> list[dict]:
-    """Reportable findings by record area, each with its sources; record-stated ones marked."""
+def finding_groups(
+    form: ScreeningForm, snapshot: services.RecordSnapshot, reported: dict | None = None
+) -> list[dict]:
+    """Reportable findings by record area, each with its sources; record-stated ones marked.
+
+    ``reported``: the patient's intake answers by finding code (pending or confirmed), shown
+    next to the finding; a pending one is never ticked for the clinician.
+    """
+    reported = reported or {}
     chosen = set(form["reported_findings"].value() or [])
     groups: dict[str, list[dict]] = {}
     for entry in rules.vocabulary_entries(include_computed=False):
@@ -67,6 +77,7 @@ def finding_groups(form: ScreeningForm, snapshot: services.RecordSnapshot) -> li
                 "sources": entry.sources,
                 "checked": derived is not None or entry.code in chosen,
                 "derived": derived,
+                "reported": reported.get(entry.code),
             }
         )
     return [
@@ -94,6 +105,7 @@ def _initial(patient: Patient, snapshot: services.RecordSnapshot) -> dict:
 
 
 def _render_form(request, patient, form, snapshot, screening=None, status=200):
+    reported = intake_reported_findings(patient)
     return render(
         request,
         "screening/form.html",
@@ -102,7 +114,8 @@ def _render_form(request, patient, form, snapshot, screening=None, status=200):
             "form": form,
             "screening": screening,
             "snapshot": snapshot,
-            "groups": finding_groups(form, snapshot),
+            "groups": finding_groups(form, snapshot, reported),
+            "reported": list(reported.values()),
             "computed": [e for e in rules.vocabulary_entries() if e.is_computed],
         },
         status=status,

@@ -1,0 +1,15 @@
+"""The patient's intake pages, included under ``portal/`` (ketaclinic/urls.py)."""
+
+from __future__ import annotations
+
+from django.urls import path
+
+from . import portal_views
+
+app_name = "portal_intake"
+
+urlpatterns = [
+    path("intake/", portal_views.intake_form, name="intake"),
+    path("consents/", portal_views.consents, name="consents"),
+    path("consents/<slug:code>/", portal_views.consent_sign, name="consent_sign"),
+]
