@@ -270,6 +270,82 @@ def entry_operations() -> list[Operation]:
     return ops
 
 
+def consultation(ctx: Context):
+    """The consultation request the triage operations act on (one per test)."""
+    from ketaclinic.intake.tests.makers import make_request
+
+    if ctx.entry is None:
+        ctx.entry = make_request("Ivo", "Petrov")
+    return ctx.entry
+
+
+def consultation_state(ctx: Context) -> tuple:
+    found = consultation(ctx)
+    found.refresh_from_db()
+    return (found.status, found.red_flag, found.patient_id)
+
+
+def triage_operations() -> list[Operation]:
+    """Consultation requests (issue #12): strangers send them; front desk and prescribers triage."""
+    api = "/api/v1/consultation-requests"
+    return [
+        Operation(
+            "open the triage queue", "get", lambda ctx: "/triage/",
+            "consultation_request.triage", scoped=False,
+        ),
+        Operation(
+            "list consultation requests (API)", "get", lambda ctx: api,
+            "consultation_request.triage", api=True, scoped=False,
+        ),
+        Operation(
+            "open a consultation request", "get",
+            lambda ctx: f"/triage/{consultation(ctx).pk}/",
+            "consultation_request.triage", scoped=False,
+        ),
+        Operation(
+            "read a consultation request (API)", "get",
+            lambda ctx: f"{api}/{consultation(ctx).pk}",
+            "consultation_request.triage", api=True, scoped=False,
+        ),
+        Operation(
+            "move a consultation request along", "post",
+            lambda ctx: f"/triage/{consultation(ctx).pk}/status/",
+            "consultation_request.triage", scoped=False, ok=302,
+            data=lambda ctx: {"status": "contacted"}, stored=consultation_state,
+        ),
+        Operation(
+            "move a consultation request along (API)", "post",
+            lambda ctx: f"{api}/{consultation(ctx).pk}/transition",
+            "consultation_request.triage", api=True, scoped=False,
+            data=lambda ctx: {"status": "contacted"}, stored=consultation_state,
+        ),
+        Operation(
+            "note a red flag on a consultation request", "post",
+            lambda ctx: f"/triage/{consultation(ctx).pk}/red-flag/",
+            "consultation_request.red_flag", scoped=False, ok=302,
+            data=lambda ctx: {"note": "Mentions hearing voices"}, stored=consultation_state,
+        ),
+        Operation(
+            "note a red flag on a consultation request (API)", "post",
+            lambda ctx: f"{api}/{consultation(ctx).pk}/red-flag",
+            "consultation_request.red_flag", api=True, scoped=False,
+            data=lambda ctx: {"note": "Mentions hearing voices"}, stored=consultation_state,
+        ),
+        Operation(
+            "convert a consultation request to a patient", "post",
+            lambda ctx: f"/triage/{consultation(ctx).pk}/convert/",
+            "consultation_request.triage", scoped=False, ok=302,
+            data=lambda ctx: {"sex": "female"}, stored=patient_count,
+        ),
+        Operation(
+            "convert a consultation request to a patient (API)", "post",
+            lambda ctx: f"{api}/{consultation(ctx).pk}/convert",
+            "consultation_request.triage", api=True, scoped=False, ok=201,
+            data=lambda ctx: {"sex": "female"}, stored=patient_count,
+        ),
+    ]  # fmt: skip
+
+
 def coverage_count(ctx: Context) -> int:
     from ketaclinic.billing.models import Coverage
 
@@ -412,6 +488,7 @@ OPERATIONS: list[Operation] = [
         stored=entry_count("weights"),
     ),
     *coverage_operations(),
+    *triage_operations(),
     Operation("open the audit trail", "get", lambda ctx: "/audit/", "audit.view", scoped=False),
     Operation(
         "open the portal",
@@ -561,6 +638,7 @@ RECORD_NOUNS = {
     "careteam",
     "audit",
     "coverage",
+    "consultation_request",
 }
 
 
