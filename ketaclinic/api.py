@@ -181,7 +181,11 @@ def unreadable(request, exc):
 def out_of_range(request, exc):
     """A number no column holds (SQLite: OverflowError; PostgreSQL: DataError)."""
     field = oversized_parameter(request)
-    message = f"{field}: {inputs.OUT_OF_RANGE}" if field else "A value is out of range."
+    message = (
+        f"{field}: {inputs.OUT_OF_RANGE}"
+        if field
+        else "A value could not be stored: a number out of range or a character refused."
+    )
     errors = [{"field": field, "message": inputs.OUT_OF_RANGE}] if field else []
     return api.create_response(request, error_body(message, errors), status=422)
 

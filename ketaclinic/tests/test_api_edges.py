@@ -296,3 +296,24 @@ def test_a_monitor_temperature_too_long_to_round_is_rejected_not_a_crash(
     assert response.status_code == 422
     (rejection,) = response.json()["rejected"]
     assert rejection["field"] == "temperature_c"
+
+
+def test_pages_keep_their_html_error_pages(prescriber):
+    response = signed_in(prescriber).get("/patients/no-such-page/")
+
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("text/html")
+
+
+def test_an_out_of_range_query_number_the_database_refuses_is_a_422_naming_it(
+    prescriber, monkeypatch
+):
+    def overflowing(*args, **kwargs):
+        raise OverflowError("Python int too large to convert to SQLite INTEGER")
+
+    monkeypatch.setattr(protocols_api.Protocol.objects, "active", overflowing)
+
+    response = signed_in(prescriber).get("/api/v1/protocols", {"page": "99999999999999999999"})
+
+    assert response.status_code == 422
+    assert field_errors(response) == {"page": inputs.OUT_OF_RANGE}
