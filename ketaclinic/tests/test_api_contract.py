@@ -68,3 +68,32 @@ def test_operations_that_answer_409_document_it(document):
 def test_every_operation_has_a_unique_operation_id(document):
     ids = [operation["operationId"] for _label, operation in operations(document)]
     assert len(ids) == len(set(ids))
+
+
+def body_classes():
+    """(operationId, schema class) for each operation whose body is one schema class."""
+    for bound in api._get_bound_routers():
+        for path_view in bound.path_operations.values():
+            for operation in path_view.operations:
+                for model in operation.models:
+                    if model.__ninja_param_source__ != "body":
+                        continue
+                    fields = list(model.model_fields.values())
+                    if len(fields) == 1 and isinstance(fields[0].annotation, type):
+                        op_id = operation.operation_id or api.get_openapi_operation_id(operation)
+                        yield op_id, fields[0].annotation
+
+
+def test_every_request_body_is_documented_with_its_own_fields(document):
+    by_id = {operation["operationId"]: operation for _label, operation in operations(document)}
+    schemas = document["components"]["schemas"]
+    wrong = []
+    for op_id, schema_class in body_classes():
+        body = by_id[op_id]["requestBody"]["content"]["application/json"]["schema"]
+        if "$ref" not in body:
+            continue
+        documented = set(schemas[body["$ref"].rsplit("/", 1)[1]].get("properties", {}))
+        own = set(schema_class.model_json_schema(by_alias=True).get("properties", {}))
+        if documented != own:
+            wrong.append(f"{op_id}: documented {sorted(documented)}, reads {sorted(own)}")
+    assert wrong == []
