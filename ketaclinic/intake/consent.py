@@ -77,9 +77,13 @@ def document_from(raw: Any, where: str = "consent") -> ConsentDocument:
     )
 
 
-@cache
-def documents(directory: Path = DATA_DIR) -> dict[str, ConsentDocument]:
+def documents() -> dict[str, ConsentDocument]:
     """Every consent document shipped, by code; each route is covered by one document."""
+    return documents_in(DATA_DIR)
+
+
+@cache
+def documents_in(directory: Path) -> dict[str, ConsentDocument]:
     found: dict[str, ConsentDocument] = {}
     covered: dict[str, str] = {}
     for path in sorted(directory.glob("*.yaml")):

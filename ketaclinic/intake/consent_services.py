@@ -144,24 +144,27 @@ def consent_on_file(patient: Patient, route: str) -> ConsentOnFile:
     document = consent.document_for_route(route)
     if document is None:
         return ConsentOnFile(None, "no consent document for this route; a clinician confirms")
-    signature = current_signature(patient, document)
-    if signature is not None:
-        return ConsentOnFile(
-            True,
-            f"signed “{document.title}” version {document.version} on the portal",
-            signature.typed_name,
-            signature.signed_at,
-        )
-    older = (
+    # One query: every valid signature on this document, newest version first.
+    signed = list(
         ConsentSignature.objects.valid()
         .filter(patient=patient, document_code=document.code)
         .order_by("-document_version", "-signed_at")
-        .first()
     )
-    if older is not None:
+    for signature in signed:
+        if (signature.document_version, signature.text_sha256) == (
+            document.version,
+            document.sha256,
+        ):
+            return ConsentOnFile(
+                True,
+                f"signed “{document.title}” version {document.version} on the portal",
+                signature.typed_name,
+                signature.signed_at,
+            )
+    if signed:
         return ConsentOnFile(
             None,
-            f"signed version {older.document_version} only; version {document.version} "
+            f"signed version {signed[0].document_version} only; version {document.version} "
             "needs a new signature",
         )
     return ConsentOnFile(None, f"“{document.title}” not signed yet")

@@ -138,8 +138,8 @@ def test_the_open_checklist_reads_the_record_within_a_fixed_budget(
     client = signed_in(nurse)
     client.get(f"/sessions/{session.pk}/")
 
-    # As above, plus screening, record snapshot, weight, PHQ-9 and the clinician list.
-    with django_assert_max_num_queries(27):
+    # As above, plus screening, record snapshot, weight, PHQ-9, consent and the clinician list.
+    with django_assert_max_num_queries(28):
         client.get(f"/sessions/{session.pk}/")
 
 

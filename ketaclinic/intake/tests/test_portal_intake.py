@@ -92,7 +92,8 @@ def test_missing_contacts_and_an_unknown_code_are_refused_naming_the_field(patie
 
     assert response.status_code == 422
     body = response.content.decode()
-    assert "driver.name" in body and "history" in body
+    assert "driver.name" in body
+    assert "history" in body
     assert not IntakeSubmission.objects.exists()
     assert AuditEvent.objects.filter(action="intake.submit", outcome=Outcome.INVALID).exists()
 
