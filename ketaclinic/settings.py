@@ -244,6 +244,10 @@ USE_TZ = True
 # Stored in UTC (USE_TZ); shown, and "today" reckoned, in the clinic's own zone.
 TIME_ZONE = os.environ.get("CLINIC_TIME_ZONE", "America/New_York")
 CLINIC_NAME = os.environ.get("CLINIC_NAME", "ketaclinic demo clinic")
+# The practice as a superbill names it (billing); empty until the clinic sets them.
+PRACTICE_ADDRESS = os.environ.get("PRACTICE_ADDRESS", "")
+PRACTICE_NPI = os.environ.get("PRACTICE_NPI", "")
+PRACTICE_TAX_ID = os.environ.get("PRACTICE_TAX_ID", "")
 USE_I18N = False
 
 STATIC_URL = "static/"

@@ -114,6 +114,17 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "prior_auth.view": STAFF,
     "prior_auth.edit": frozenset({Role.FRONT_DESK, Role.CLINIC_ADMIN, Role.PRESCRIBER}),
     "prior_auth.packet": frozenset({Role.PRESCRIBER, Role.NURSE}),
+    # Charges and superbills (issue #13): staff see charges (the front desk bills); the
+    # clinicians who chart a session confirm its codes and diagnosis pointers; the front
+    # desk and clinic admins take payments and export charges; only a clinic admin prices.
+    "charges.calculate": STAFF,
+    "charges.view": STAFF,
+    "charges.confirm": frozenset({Role.PRESCRIBER, Role.NURSE}),
+    "charges.correct": frozenset({Role.PRESCRIBER, Role.NURSE}),
+    "charges.export": frozenset({Role.FRONT_DESK, Role.CLINIC_ADMIN}),
+    "payment.record": frozenset({Role.FRONT_DESK, Role.CLINIC_ADMIN}),
+    "fee_schedule.view": STAFF,
+    "fee_schedule.edit": frozenset({Role.CLINIC_ADMIN}),
 }
 
 

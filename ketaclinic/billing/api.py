@@ -85,3 +85,9 @@ def create_coverage(request, patient_id: int, payload: CoverageIn):
         request=request, patient=patient, entry=payload.entry()
     )
     return Reply(201, coverage)
+
+
+# Charges, payments and the coding calculator (issue #13, charges side).
+from .charges_api import router as charges_router  # noqa: E402
+
+router.add_router("", charges_router)

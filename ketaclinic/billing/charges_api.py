@@ -1,0 +1,193 @@
+"""Charges over the API: the coding calculator, a patient's charges, confirmation, payments."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from ninja import Field, Router, Schema
+from ninja import Status as Reply
+from pydantic import ConfigDict
+
+from ketaclinic.accounts.access import require_permission
+from ketaclinic.audit import trail
+from ketaclinic.audit.models import Outcome
+from ketaclinic.charting.views import access_session
+from ketaclinic.patients.access import access_patient
+from ketaclinic.web.json_errors import ApiError
+
+from . import charges, coding, payments
+from .models import PaymentMethod
+
+router = Router(tags=["charges"])
+
+
+class CodeSessionIn(Schema):
+    """A session as billing sees it: route, dose delivered and (IV) minutes the pump ran."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    route: str = Field(description="esketamine, iv or im")
+    delivered_dose_mg: float = Field(description="Dose actually delivered, mg (not planned)")
+    infusion_minutes: float | None = Field(
+        None, description="IV only: minutes the infusion ran (pauses excluded)"
+    )
+
+
+class CodedLineOut(Schema):
+    code: str
+    units: int
+
+
+class CodeSessionOut(Schema):
+    lines: list[CodedLineOut]
+
+
+@router.post(
+    "/billing/code-session",
+    response=CodeSessionOut,
+    summary="The procedure/visit codes a session earns (no drug line, no E/M; no record)",
+)
+def code_session(request, payload: CodeSessionIn):
+    require_permission(request, "charges.calculate")
+    try:
+        lines = coding.procedure_lines(
+            payload.route, payload.delivered_dose_mg, payload.infusion_minutes
+        )
+    except coding.CodingError as error:
+        trail.record(
+            action="charges.code_session",
+            request=request,
+            outcome=Outcome.INVALID,
+            detail={"field": error.field, "message": error.message},
+        )
+        raise ValidationError({error.field: error.message}) from None
+    out = [{"code": line.code, "units": line.units} for line in lines]
+    trail.record(action="charges.code_session", request=request, detail={"lines": out})
+    return {"lines": out}
+
+
+class ChargeLineOut(Schema):
+    id: int
+    session_id: int | None
+    service_date: dt.date
+    place_of_service: str
+    code: str
+    modifiers: str
+    units: int
+    unit_price: Decimal
+    amount: Decimal
+    basis: str
+    drug_mg: Decimal | None
+    ndc: str
+    lot_number: str
+    diagnoses: list[str]
+    status: str
+    reverses_id: int | None
+    confirmed_at: dt.datetime | None
+
+
+class BalanceOut(Schema):
+    charged: Decimal = Field(description="Confirmed lines (reversals included)")
+    pending: Decimal = Field(description="Lines awaiting a clinician's confirmation")
+    paid: Decimal
+    due: Decimal
+
+
+class PatientChargesOut(Schema):
+    lines: list[ChargeLineOut]
+    balance: BalanceOut
+
+
+def balance_out(balance: charges.Balance) -> dict:
+    return {
+        "charged": balance.charged,
+        "pending": balance.pending,
+        "paid": balance.paid,
+        "due": balance.due,
+    }
+
+
+@router.get(
+    "/patients/{int:patient_id}/charges",
+    response=PatientChargesOut,
+    summary="The patient's charge lines (made from discharged sessions) and balance",
+)
+def patient_charges(request, patient_id: int):
+    patient = access_patient(request, patient_id, "charges.view", section="api.charges")
+    charges.charges_ensure_for_patient(patient)
+    return {
+        "lines": list(charges.lines_of(patient)),
+        "balance": balance_out(charges.balance_of(patient)),
+    }
+
+
+class ConfirmChargesIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    diagnoses: list[str] | None = Field(
+        None,
+        max_length=4,
+        description="ICD-10-CM codes on the patient's record, in pointer order (A-D); "
+        "default: the ones proposed",
+    )
+
+
+class ConfirmedChargesOut(Schema):
+    lines: list[ChargeLineOut]
+
+
+@router.post(
+    "/sessions/{int:session_id}/charges/confirm",
+    response={200: ConfirmedChargesOut, 409: ApiError},
+    summary="A clinician confirms the session's charge lines and diagnosis pointers",
+)
+def confirm_charges(request, session_id: int, payload: ConfirmChargesIn):
+    session = access_session(request, session_id, "charges.confirm")
+    try:
+        lines = charges.charges_confirm(
+            request=request, session=session, by=request.user, diagnoses=payload.diagnoses
+        )
+    except charges.ChargeConflict as conflict:
+        message = conflict.message
+        return Reply(
+            409, {"message": message, "errors": [{"field": conflict.field, "message": message}]}
+        )
+    return {"lines": lines}
+
+
+class PaymentIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    amount: Decimal = Field(gt=0, max_digits=9, decimal_places=2)
+    method: PaymentMethod
+    received_on: dt.date
+    reference: str = Field("", max_length=60)
+
+
+class PaymentOut(Schema):
+    id: int
+    amount: Decimal
+    method: str
+    received_on: dt.date
+    reference: str
+
+
+@router.post(
+    "/patients/{int:patient_id}/payments",
+    response={201: PaymentOut},
+    summary="Record a payment the patient made (self-pay)",
+)
+def record_payment(request, patient_id: int, payload: PaymentIn):
+    patient = access_patient(request, patient_id, "payment.record")
+    payment = payments.payment_record(
+        request=request,
+        patient=patient,
+        by=request.user,
+        amount=payload.amount,
+        method=payload.method,
+        received_on=payload.received_on,
+        reference=payload.reference,
+    )
+    return Reply(201, payment)
