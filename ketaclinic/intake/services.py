@@ -222,19 +222,22 @@ def request_transition(
         raise ValidationError({"reason": "must be at most 2000 characters, without NUL"})
     with transaction.atomic():
         current = locked(consultation)
-        if not current.can_move_to(to_status):
-            trail.record(
-                action="consultation_request.transition",
-                request=request,
-                target=current,
-                outcome=Outcome.REFUSED,
-                detail={"from": current.status, "to": to_status},
-            )
-            raise TriageConflict(
-                f"A request that is {current.get_status_display().lower()} cannot become "
-                f"{Status(to_status).label.lower()}."
-            )
-        record_step(request, current, to_status, reason)
+        allowed = current.can_move_to(to_status)
+        if allowed:
+            record_step(request, current, to_status, reason)
+    if not allowed:
+        # Written after the block: an exception inside it would roll the refusal back.
+        trail.record(
+            action="consultation_request.transition",
+            request=request,
+            target=current,
+            outcome=Outcome.REFUSED,
+            detail={"from": current.status, "to": to_status},
+        )
+        raise TriageConflict(
+            f"A request that is {current.get_status_display().lower()} cannot become "
+            f"{Status(to_status).label.lower()}."
+        )
     return current
 
 
