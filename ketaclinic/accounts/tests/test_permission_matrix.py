@@ -161,6 +161,8 @@ TAB_PERMISSIONS: dict[str, str] = {
     "weights": "patient.view_clinical",
     "care-team": "patient.view",
     "coverage": "coverage.view",
+    "intake": "intake.review",
+    "reminders": "reminder.resend",
     "changes": "patient.view_changes",
 }
 
@@ -498,6 +500,22 @@ OPERATIONS: list[Operation] = [
         scoped=False,
         patients_only=True,
     ),
+    Operation(
+        "open the intake questionnaire",
+        "get",
+        lambda ctx: "/portal/intake/",
+        "intake.answer",
+        scoped=False,
+        patients_only=True,
+    ),
+    Operation(
+        "open the consent forms",
+        "get",
+        lambda ctx: "/portal/consents/",
+        "consent.sign",
+        scoped=False,
+        patients_only=True,
+    ),
 ]
 
 
@@ -639,6 +657,9 @@ RECORD_NOUNS = {
     "audit",
     "coverage",
     "consultation_request",
+    "intake",
+    "consent",
+    "reminder",
 }
 
 
