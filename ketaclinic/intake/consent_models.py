@@ -25,9 +25,16 @@ class ConsentSignature(models.Model):
     text_sha256 = models.CharField(max_length=64)
     typed_name = models.CharField(max_length=250)
     signed_at = models.DateTimeField(default=timezone.now)
+    # The portal account that signed; empty only for a signature recorded from paper
+    # (the demo clinic's history), never for one made on the portal.
     signed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
+    via = models.CharField(max_length=10, default="portal")
     withdrawn_at = models.DateTimeField(null=True, blank=True)
 
     objects = ConsentSignatureQuerySet.as_manager()
