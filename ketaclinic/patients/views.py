@@ -233,7 +233,9 @@ TAB_LOADERS = {
 }
 
 
-def register_tab(slug: str, label: str, permission: str, loader, *, before: str = "changes") -> None:
+def register_tab(
+    slug: str, label: str, permission: str, loader, *, before: str = "changes"
+) -> None:
     """A later app adds a chart tab from its AppConfig.ready() (this app may not import it).
 
     The tab's template is ``patients/tabs/<slug>.html``; registering twice changes nothing.
