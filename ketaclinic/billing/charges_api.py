@@ -6,6 +6,7 @@ import datetime as dt
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
+from django.http import Http404
 from ninja import Field, Router, Schema
 from ninja import Status as Reply
 from pydantic import ConfigDict
@@ -14,11 +15,11 @@ from ketaclinic.accounts.access import require_permission
 from ketaclinic.audit import trail
 from ketaclinic.audit.models import Outcome
 from ketaclinic.charting.views import access_session
-from ketaclinic.patients.access import access_patient
+from ketaclinic.patients.access import access_patient, refuse
 from ketaclinic.web.json_errors import ApiError
 
-from . import charges, coding, payments
-from .models import PaymentMethod
+from . import charges, coding, fee_schedule, payments
+from .models import ChargeLine, EsketamineSupply, PaymentMethod
 
 router = Router(tags=["charges"])
 
@@ -101,11 +102,12 @@ class PatientChargesOut(Schema):
 
 
 def balance_out(balance: charges.Balance) -> dict:
+    cents = Decimal("0.01")
     return {
-        "charged": balance.charged,
-        "pending": balance.pending,
-        "paid": balance.paid,
-        "due": balance.due,
+        "charged": balance.charged.quantize(cents),
+        "pending": balance.pending.quantize(cents),
+        "paid": balance.paid.quantize(cents),
+        "due": balance.due.quantize(cents),
     }
 
 
@@ -191,3 +193,113 @@ def record_payment(request, patient_id: int, payload: PaymentIn):
         reference=payload.reference,
     )
     return Reply(201, payment)
+
+
+class FeeOut(Schema):
+    code: str
+    meaning: str
+    amount: Decimal
+    ndc: str
+
+    @staticmethod
+    def resolve_meaning(obj) -> str:
+        return coding.CODE_BOOK[obj.code].meaning if obj.code in coding.CODE_BOOK.codes else ""
+
+
+class FeeScheduleOut(Schema):
+    version: int
+    esketamine_supply: str
+    note: str
+    created_at: dt.datetime
+    fees: list[FeeOut]
+
+    @staticmethod
+    def resolve_fees(obj) -> list:
+        return list(obj.fees.all())
+
+
+@router.get(
+    "/billing/fee-schedule",
+    response=FeeScheduleOut,
+    summary="The clinic's current fee schedule (prices are clinic policy)",
+)
+def get_fee_schedule(request):
+    require_permission(request, "fee_schedule.view")
+    schedule = fee_schedule.current()
+    trail.record(action="fee_schedule.view", request=request, target=schedule)
+    return schedule
+
+
+class FeeScheduleChangeIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    amounts: dict[str, Decimal] = Field(
+        default_factory=dict, max_length=50, description="Code -> new price (0.00 or more)"
+    )
+    ndcs: dict[str, str] = Field(default_factory=dict, max_length=50)
+    esketamine_supply: EsketamineSupply | None = None
+    note: str = Field("", max_length=300)
+
+
+@router.post(
+    "/billing/fee-schedule",
+    response={201: FeeScheduleOut},
+    summary="Change prices: a new fee-schedule version (the old one is kept)",
+)
+def change_fee_schedule(request, payload: FeeScheduleChangeIn):
+    require_permission(request, "fee_schedule.edit")
+    unknown = sorted(set(payload.ndcs) - set(coding.CODE_BOOK.codes))
+    if unknown:
+        raise ValidationError({"ndcs": f"{unknown[0]} is not a code the clinic bills"})
+    if any(len(ndc) > 20 for ndc in payload.ndcs.values()):
+        raise ValidationError({"ndcs": "an NDC has at most 20 characters"})
+    schedule = fee_schedule.fee_schedule_change(
+        request=request,
+        by=request.user,
+        amounts=payload.amounts,
+        ndcs=payload.ndcs,
+        esketamine_supply=payload.esketamine_supply,
+        note=payload.note,
+    )
+    return Reply(201, schedule)
+
+
+class CorrectionIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(min_length=1, max_length=300)
+    code: str | None = Field(None, max_length=10)
+    units: int | None = Field(None, ge=1, le=10000)
+    modifiers: str | None = Field(None, max_length=20)
+
+
+class CorrectionOut(Schema):
+    reversal: ChargeLineOut
+    replacement: ChargeLineOut
+
+
+@router.post(
+    "/charges/{int:line_id}/correct",
+    response={201: CorrectionOut, 409: ApiError},
+    summary="Correct a confirmed line: it is reversed and a new proposed line replaces it",
+)
+def correct_charge(request, line_id: int, payload: CorrectionIn):
+    line = ChargeLine.objects.filter(pk=line_id).first()
+    if line is None:
+        refuse(request, None, "charges.correct", f"no charge line {line_id}")
+        raise Http404("No such charge line.")
+    access_patient(request, line.patient_id, "charges.correct")
+    try:
+        reversal, replacement = charges.charge_correct(
+            request=request,
+            line=line,
+            by=request.user,
+            correction=charges.Correction(payload.code, payload.units, payload.modifiers),
+            reason=payload.reason,
+        )
+    except charges.ChargeConflict as conflict:
+        message = conflict.message
+        return Reply(
+            409, {"message": message, "errors": [{"field": conflict.field, "message": message}]}
+        )
+    return Reply(201, {"reversal": reversal, "replacement": replacement})
