@@ -140,6 +140,10 @@ def register_sqlite_function(sender, connection, **kwargs) -> None:
         connection.connection.create_function(
             "ketaclinic_audit_purge", 0, lambda: int(purge_allowed()), deterministic=False
         )
+        # ``INSERT OR REPLACE`` deletes the row it replaces; SQLite fires DELETE triggers for
+        # that only with recursive triggers on. Without it a replace would slip past the
+        # append-only guards of the trail and the chain head.
+        connection.connection.execute("PRAGMA recursive_triggers = ON")
 
 
 def restrict_sqlite_file_mode(sender, connection, **kwargs) -> None:
