@@ -57,12 +57,14 @@ def test_each_event_extends_the_chain(db, nurse, patient_a):
 def test_an_insert_or_replace_cannot_overwrite_an_audit_row_on_sqlite(event):
     if connection.vendor != "sqlite":
         pytest.skip("INSERT OR REPLACE is SQLite's own statement")
-    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "INSERT OR REPLACE INTO audit_auditevent "
-                "SELECT * FROM audit_auditevent WHERE id = %s",
-                [event.pk],
-            )
+    with (
+        pytest.raises(DatabaseError, match="append-only"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute(
+            "INSERT OR REPLACE INTO audit_auditevent SELECT * FROM audit_auditevent WHERE id = %s",
+            [event.pk],
+        )
     event.refresh_from_db()
     assert event.action == "auth.login"
