@@ -34,7 +34,8 @@ def test_every_shipped_page_names_its_sources_as_a_reader_would(page):
     for source in page.sources:
         assert CITATION.search(source), source
         assert not re.search(r"seed|\.txt|\.md|REFERENCE", source, re.IGNORECASE), source
-    assert page.reviewed_by and page.reviewed_on
+    assert page.reviewed_by
+    assert page.reviewed_on
     assert page.audience
 
 

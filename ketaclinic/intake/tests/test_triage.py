@@ -123,7 +123,8 @@ def test_a_prescriber_notes_a_red_flag_shown_on_the_request(prescriber, front_de
     assert consultation.events.filter(kind="red_flag").exists()
     assert AuditEvent.objects.filter(action="consultation_request.red_flag").exists()
     page = signed_in(front_desk).get(f"/triage/{consultation.pk}/").content.decode()
-    assert "Red flag" in page and "Active psychosis mentioned" in page
+    assert "Red flag" in page
+    assert "Active psychosis mentioned" in page
 
 
 def test_the_front_desk_may_not_note_a_red_flag(front_desk):
