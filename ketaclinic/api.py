@@ -293,6 +293,9 @@ def mount() -> None:
     from ketaclinic.intake.api import router as intake
 
     api.add_router("", intake)  # issue #12: consultation requests (public POST, staff triage)
+    from ketaclinic.intake.portal_api import router as intake_portal
+
+    api.add_router("", intake_portal)  # issue #12: consent and intake questionnaire
     api.add_router("/patients", patient_scheduling)
     api.add_router("/appointments", scheduling)
     # Issue #3: computation endpoints and patient-scoped screenings and plans (full paths).

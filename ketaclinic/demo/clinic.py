@@ -20,6 +20,7 @@ from ketaclinic.accounts.roles import Role
 from ketaclinic.audit import trail
 from ketaclinic.demo import calendar as demo_calendar
 from ketaclinic.demo import cohort as demo_outcomes
+from ketaclinic.demo import consent as demo_consent
 from ketaclinic.demo import intake as demo_intake
 from ketaclinic.demo import plans as demo_plans
 from ketaclinic.demo import sessions as demo_sessions
@@ -225,6 +226,7 @@ def load(patients: int = 40) -> dict[str, int]:
                 detail={"patients": created, "rooms": rooms_created, "visits": visits},
             )
         demo_outcomes.load_histories(users)
+        demo_consent.load()  # issue #12: signed consents for patients with sessions
         demo_intake.load(users)  # issue #12: consultation requests in every triage state
     return {
         "users": users_created,
