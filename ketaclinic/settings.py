@@ -265,6 +265,31 @@ STORAGES = {
     },
 }
 WHITENOISE_USE_FINDERS = not SECURE_MODE
+# Collected files carry a content hash in their name (manifest storage, compressed with
+# Brotli and gzip by collectstatic): whitenoise serves those with a ten-year "immutable"
+# max-age; files without a hash (none are linked by pages) get WHITENOISE_MAX_AGE.
+WHITENOISE_MAX_AGE = int(os.environ.get("WHITENOISE_MAX_AGE", "60" if not DEBUG else "0"))
+
+# Computed results worth keeping between requests (the plan page's population bands).
+# Default: each process's own memory. With several workers or servers, point CACHE_URL at a
+# shared cache: redis://host:6379/0 (pip install redis) or file:///var/cache/ketaclinic.
+CACHE_URL = os.environ.get("CACHE_URL", "")
+if CACHE_URL.startswith(("redis://", "rediss://")):
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": CACHE_URL,
+        }
+    }
+elif CACHE_URL.startswith("file://"):
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": CACHE_URL.removeprefix("file://"),
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "clinic@ketaclinic.invalid")

@@ -10,6 +10,9 @@ from functools import cache
 from importlib import metadata, resources
 from pathlib import Path
 
+# What pages load: Plotly's partial basic bundle, vendored by static/vendor/fetch_plotly.sh.
+PLOTLY_STATIC = "vendor/plotly-basic.min.js"
+
 
 @cache
 def plotly_version() -> str | None:

@@ -6,6 +6,8 @@ measurement; the plots say so and name the model.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import warnings
 from dataclasses import dataclass
 from decimal import Decimal
@@ -14,12 +16,14 @@ from pathlib import Path
 
 import numpy as np
 import yaml
+from django.core.cache import caches
 
 from ketaclinic import pk
 
 PK_DATA = Path(pk.__file__).parent / "data"
 MODEL = pk.DEFAULT_MODEL
 BAND_PATIENTS = 1000
+CURVE_CACHE_S = 24 * 3600  # inputs are in the key; the expiry only bounds memory
 DISCLAIMER = (
     "Model prediction from published population data ({model}), not a measurement. "
     "The shaded band holds 90% of simulated patients."
@@ -68,6 +72,31 @@ class Curve:
 
 
 def population_curve(label, doses, weight_kg, horizon, seed, source="") -> Curve:
+    """The median and 5th–95th percentile band of ``BAND_PATIENTS`` simulated patients.
+
+    Simulating the band costs ~15 ms a curve and a page draws up to three, on every load and
+    every poll, for inputs that change only when the plan or the record does. So each curve is
+    cached under a digest of everything it depends on (doses, weight, horizon, seed, model,
+    population size, labels): a dose amendment, a new weight or another dose given is a new
+    key, never a stale band. The cache is Django's (``CACHE_URL`` in production, shared by all
+    workers; per-process memory otherwise).
+    """
+    key = curve_key(label, doses, weight_kg, horizon, seed, source)
+    cached = caches["default"].get(key)
+    if cached is not None:
+        return cached
+    curve = simulate_curve(label, doses, weight_kg, horizon, seed, source)
+    caches["default"].set(key, curve, CURVE_CACHE_S)
+    return curve
+
+
+def curve_key(label, doses, weight_kg, horizon, seed, source) -> str:
+    inputs = [MODEL, BAND_PATIENTS, label, doses, float(weight_kg), horizon, seed, source]
+    digest = hashlib.sha256(json.dumps(inputs, sort_keys=True, default=str).encode()).hexdigest()
+    return f"pk-curve:{digest}"
+
+
+def simulate_curve(label, doses, weight_kg, horizon, seed, source="") -> Curve:
     times = np.arange(0, horizon + 1, 1.0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", pk.OutsideValidatedPopulationWarning)

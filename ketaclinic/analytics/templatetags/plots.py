@@ -4,24 +4,20 @@ from __future__ import annotations
 
 from django import template
 from django.templatetags.static import static
-from django.urls import reverse
 from django.utils.html import format_html, json_script
 
-from ketaclinic.analytics.assets import plotly_version
+from ketaclinic.analytics.assets import PLOTLY_STATIC
 
 register = template.Library()
 
 
 @register.simple_tag
 def plotly_script() -> str:
-    version = plotly_version()
-    if version is None:
-        return ""
+    # The partial "basic" bundle (scatter, bar) vendored in static/vendor: a quarter of the
+    # full build; whitenoise serves it compressed under a hashed, far-future-cached name.
     return format_html(
-        '<script src="{}?v={}" defer data-draw-plots>'
-        '</script><script src="{}" defer></script>',
-        reverse("plotly_js"),
-        version,
+        '<script src="{}" defer data-draw-plots></script><script src="{}" defer></script>',
+        static(PLOTLY_STATIC),
         static("outcomes/plots.js"),
     )
 

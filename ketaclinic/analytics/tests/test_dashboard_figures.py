@@ -122,7 +122,7 @@ def test_the_figures_are_drawn_with_the_local_plotly(cohort, prescriber):
     for element in ("plot-response", "plot-remission", "plot-ttr", "plot-durability"):
         assert f'id="{element}"' in page
         assert f'id="{element}-data"' in page
-    assert "/assets/plotly.min.js?v=" in page
+    assert "/static/vendor/plotly-basic.min.js" in page
     assert "cdn" not in page.lower()
 
 

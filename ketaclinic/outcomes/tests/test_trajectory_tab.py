@@ -65,7 +65,7 @@ def test_the_tab_draws_each_instrument_with_sessions_and_the_outcome_lines(
     lines = [s for s in figure["layout"]["shapes"] if s["type"] == "line"]
     assert len(bands) == 5
     assert len(lines) == 6
-    assert "/assets/plotly.min.js?v=" in page
+    assert "/static/vendor/plotly-basic.min.js" in page
 
 
 def test_the_marker_shows_the_delivered_dose_when_the_infusion_is_charted(course, nurse, patient_a):

@@ -46,7 +46,7 @@ def test_the_plan_page_shows_the_prediction_and_its_sources(patient_a, prescribe
     html = page.content.decode()
     assert page.status_code == 200
     assert "Model prediction from published population data" in html
-    assert "/assets/plotly.min.js" in html
+    assert "/static/vendor/plotly-basic.min.js" in html
     figure = json.loads(
         re.search(
             r'<script id="pk-figure" type="application/json">(.*?)</script>', html, re.S
