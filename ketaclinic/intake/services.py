@@ -102,6 +102,8 @@ def request_submit(
         raise ValidationError(found)
     values = checks.cleaned(values)
     with transaction.atomic():
+        # Attempts older than the window count for nothing: keep the table to the last hour.
+        SubmissionAttempt.objects.filter(at__lt=now - RATE_WINDOW).delete()
         SubmissionAttempt.objects.create(client_key=key, at=now)
         if honeypot:
             trail.record(

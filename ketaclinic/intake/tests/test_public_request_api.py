@@ -223,3 +223,10 @@ def test_anonymous_callers_cannot_read_requests_back():
         ).status_code
         == 401
     )
+
+
+def test_attempts_older_than_the_window_are_forgotten():
+    post(Client(), valid_body())
+    SubmissionAttempt.objects.update(at=timezone.now() - dt.timedelta(hours=2))
+    post(Client(), valid_body(email="other@example.org"), "198.51.100.3")
+    assert SubmissionAttempt.objects.count() == 1
