@@ -47,3 +47,38 @@ class CoverageForm(forms.Form):
             effective_from=data["effective_from"],
             effective_to=data.get("effective_to"),
         )
+
+
+class AuthorizationForm(forms.Form):
+    status = forms.ChoiceField(label="New status")
+    auth_number = forms.CharField(
+        required=False, max_length=60, label="Authorization number", help_text="When approved."
+    )
+    units = forms.IntegerField(required=False, min_value=1, max_value=1000, label="Visits approved")
+    valid_from = forms.DateField(
+        required=False, label="Approved from", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    valid_to = forms.DateField(
+        required=False, label="Approved to", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    denial_reason = forms.CharField(
+        required=False, widget=forms.Textarea(attrs={"rows": 2}), label="Payer's denial reason"
+    )
+    note = forms.CharField(required=False, max_length=500, label="Note")
+
+    def __init__(self, *args, choices, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["status"].choices = choices
+
+    def change(self):
+        from .authorization import AuthChange
+
+        data = self.cleaned_data
+        return AuthChange(
+            to_status=data["status"],
+            auth_number=data.get("auth_number") or "",
+            units=data.get("units"),
+            valid_from=data.get("valid_from"),
+            valid_to=data.get("valid_to"),
+            denial_reason=data.get("denial_reason") or "",
+        )

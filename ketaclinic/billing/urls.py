@@ -2,37 +2,25 @@ from __future__ import annotations
 
 from django.urls import path
 
-from . import charges_views, views
+from . import views
 
 app_name = "billing"
 
 urlpatterns = [
     path("patients/<int:patient_id>/coverage/add/", views.coverage_add, name="coverage_add"),
-    # Charges and superbills (charges_views.py).
     path(
-        "sessions/<int:session_id>/superbill/",
-        charges_views.session_superbill,
-        name="session_superbill",
+        "patients/<int:patient_id>/plans/<int:plan_id>/authorization/",
+        views.authorization,
+        name="authorization",
     ),
     path(
-        "sessions/<int:session_id>/superbill.pdf",
-        charges_views.session_superbill_pdf,
-        name="session_superbill_pdf",
+        "patients/<int:patient_id>/plans/<int:plan_id>/packet/",
+        views.packet_page,
+        name="packet",
     ),
     path(
-        "sessions/<int:session_id>/charges/confirm/",
-        charges_views.session_confirm,
-        name="session_confirm",
+        "patients/<int:patient_id>/plans/<int:plan_id>/packet.pdf",
+        views.packet_pdf,
+        name="packet_pdf",
     ),
-    path(
-        "patients/<int:patient_id>/superbill/",
-        charges_views.patient_superbill,
-        name="patient_superbill",
-    ),
-    path(
-        "patients/<int:patient_id>/superbill.pdf",
-        charges_views.patient_superbill_pdf,
-        name="patient_superbill_pdf",
-    ),
-    path("charges/export.csv", charges_views.charges_export, name="charges_export"),
 ]

@@ -20,7 +20,7 @@ from ketaclinic.audit import trail
 from ketaclinic.patients.access import access_patient, refuse
 from ketaclinic.patients.views import add_service_errors, audit_invalid_form, form_status
 
-from . import services
+from . import services, worklist_sections
 from .definitions import UnknownInstrumentError
 from .forms import DefinitionLoadForm, ErrorForm, ResolveForm, StaffEntryForm
 from .models import (
@@ -71,6 +71,7 @@ def worklist(request):
         "page": page,
         "scope": scope,
         "overdue_only": overdue_only,
+        "extra_sections": worklist_sections.sections_for(request),
     }
     if request.htmx and request.htmx.target == "worklist-rows":
         return render(request, "outcomes/_worklist_rows.html", context)

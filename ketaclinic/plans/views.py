@@ -19,7 +19,7 @@ from ketaclinic.protocols.models import Protocol
 from ketaclinic.screening import derivation
 from ketaclinic.screening import services as screening_services
 
-from . import concentration, proposal, services
+from . import concentration, proposal, sections, services
 from .forms import DoseChangeForm, PlanForm, StatusForm
 from .models import PlannedSession, PlanStatus, TreatmentPlan
 
@@ -162,6 +162,7 @@ def plan_context(request, patient: Patient, plan: TreatmentPlan) -> dict:
         "course": course,
         "course_is_preview": plan.is_draft,
         "show_dose": can(request.user, "plan.view_dose"),
+        "extra_sections": sections.sections_for(request, plan),
     }
     if context["show_dose"]:
         steps = plan.dose_steps()

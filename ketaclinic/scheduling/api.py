@@ -15,7 +15,7 @@ from ketaclinic.accounts.access import require_permission
 from ketaclinic.audit import trail
 from ketaclinic.patients.access import access_patient
 
-from . import services
+from . import course_warnings, services
 from .models import (
     MAX_ROW_ID,
     Appointment,
@@ -52,6 +52,14 @@ class AppointmentOut(Schema):
     staff_id: int | None
     course_key: str
     course_number: int | None
+
+
+class BookedVisitOut(AppointmentOut):
+    warnings: list[str] = Field(
+        default_factory=list,
+        description="Why this visit may not be paid for (e.g. no approved prior "
+        "authorization covering it). Warnings never block the booking.",
+    )
 
 
 class ConflictItem(Schema):
@@ -293,7 +301,7 @@ patients_router = Router(tags=["scheduling"])
 
 @patients_router.post(
     "/{int:patient_id}/courses",
-    response={201: list[AppointmentOut], 409: UnplacedOut},
+    response={201: list[BookedVisitOut], 409: UnplacedOut},
     summary="Book a whole course at once (all or nothing)",
 )
 def book_course(request, patient_id: int, payload: CourseIn):
@@ -302,6 +310,8 @@ def book_course(request, patient_id: int, payload: CourseIn):
         raise Http404
     patient = access_patient(request, patient_id, "appointment.book")
     items = course_items(patient, payload)
+    # Before booking: the visits being booked must not count as already booked.
+    found = course_warnings.course_warnings(patient, services.active_plan(patient), items)
     try:
         booked = services.course_book(
             request=request,
@@ -319,6 +329,8 @@ def book_course(request, patient_id: int, payload: CourseIn):
                 "unplaced": [dataclasses.asdict(u) for u in refusal.unplaced],
             },
         )
+    for visit in booked:
+        visit.warnings = course_warnings.for_visit(found, visit.course_number)
     return Reply(201, booked)
 
 

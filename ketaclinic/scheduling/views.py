@@ -18,7 +18,7 @@ from ketaclinic.accounts.roles import Role
 from ketaclinic.audit import trail
 from ketaclinic.patients.access import access_patient
 
-from . import calendar, seed, services
+from . import calendar, course_warnings, seed, services
 from .forms import BookingForm, CourseForm, MoveForm
 from .models import (
     MAX_ROW_ID,
@@ -315,9 +315,11 @@ def book_course(request, patient_id: int):
     plan = plan or services.active_plan(patient)
     initial = request.GET.dict() | (course_initial(plan) if plan else {})
     form = CourseForm(request.POST or None, initial=initial, prescriber=is_prescriber(request))
-    preview, unplaced = [], []
+    preview, unplaced, warnings = [], [], []
     if request.method == "POST" and form.is_valid():
         items = form.items(plan)
+        # Later apps' warnings (billing: prior authorization); they never block a booking.
+        warnings = course_warnings.course_warnings(patient, plan, items)
         if "confirm" in request.POST:
             try:
                 booked = services.course_book(
@@ -334,6 +336,8 @@ def book_course(request, patient_id: int):
                 add_errors(form, problem)
             else:
                 messages.success(request, f"Booked all {len(booked)} visits of the course.")
+                for warning in warnings:
+                    messages.warning(request, warning.message)
                 return redirect(
                     "scheduling:course", patient_id=patient.pk, course_key=booked[0].course_key
                 )
@@ -350,6 +354,7 @@ def book_course(request, patient_id: int):
             "unplaced": unplaced,
             "chairs": Chair.objects.filter(active=True).select_related("room"),
             "plan": plan,
+            "course_warnings": warnings,
         },
         status=422 if form.errors else 200,
     )
