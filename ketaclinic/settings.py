@@ -124,6 +124,7 @@ INSTALLED_APPS = [
     "ketaclinic.demo",
     "ketaclinic.outcomes",
     "ketaclinic.billing",
+    "ketaclinic.fhir",
     "ketaclinic.analytics",
 ]
 

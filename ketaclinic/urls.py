@@ -34,6 +34,7 @@ urlpatterns = [
     path("billing/", include("ketaclinic.billing.urls")),
     path("confirm/<str:token>/", patient_link.confirm, name="confirm"),
     path("api/v1/", api.urls),
+    path("fhir/R4/", include("ketaclinic.fhir.urls")),  # issue #14
     path("", include("ketaclinic.intake.urls")),  # issue #12: /request/, /learn/, /triage/
     path("admin/", admin.site.urls),
 ]
