@@ -59,7 +59,11 @@ def ask_for_a_consultation(phone) -> str:
     phone.get_by_label("Email").fill("noor@example.org")
     phone.get_by_label("Phone").fill("860-555-0177")
     phone.get_by_label("State or region").fill("Connecticut")
-    phone.get_by_label(re.compile("has not improved with treatment")).check()
+    phone.get_by_role(
+        "checkbox",
+        name="Depression that has not improved with treatment (treatment-resistant depression)",
+        exact=True,
+    ).check()
     phone.get_by_label("How should we contact you?").select_option("email")
     phone.get_by_label("The clinic may contact me about this request").check()
     phone.get_by_role("button", name="Send my request").click()
@@ -137,6 +141,7 @@ def test_a_strangers_request_becomes_a_prepared_patient_awaiting_screening(page,
     expect(phone.locator("#visits")).to_contain_text("onsultation")
 
     # Screening: the patient's answers are shown, awaiting confirmation, not ticked.
+    page.context.clear_cookies()  # the front desk leaves; the prescriber signs in
     sign_in(page, "prescriber", clinic.DEMO_PASSWORD)
     page.goto(f"/patients/{patient.pk}/screenings/new/")
     reported = page.locator('[data-reported="psychosis_history"]')
