@@ -32,6 +32,7 @@ urlpatterns = [
     path("policy/", include("ketaclinic.charting.policy_urls")),
     path("sessions/", include("ketaclinic.charting.urls")),
     path("billing/", include("ketaclinic.billing.urls")),
+    path("billing/", include("ketaclinic.billing.charges_urls")),  # charges, superbills
     path("confirm/<str:token>/", patient_link.confirm, name="confirm"),
     path("api/v1/", api.urls),
     path("fhir/R4/", include("ketaclinic.fhir.urls")),  # issue #14

@@ -133,7 +133,7 @@ def session_superbill(request, session_id: int):
         request,
         bill,
         session=session,
-        pdf_url=reverse("billing:session_superbill_pdf", args=[session.pk]),
+        pdf_url=reverse("charges:session_superbill_pdf", args=[session.pk]),
     )
 
 
@@ -155,7 +155,7 @@ def patient_superbill(request, patient_id: int):
         return bad_range(error)
     bill = superbill.for_range(patient, first, last)
     _audit(request, "superbill.view", bill)
-    pdf_url = reverse("billing:patient_superbill_pdf", args=[patient.pk])
+    pdf_url = reverse("charges:patient_superbill_pdf", args=[patient.pk])
     return _page(request, bill, pdf_url=f"{pdf_url}?from={first}&to={last}")
 
 
@@ -175,7 +175,7 @@ def patient_superbill_pdf(request, patient_id: int):
 @require_POST
 def session_confirm(request, session_id: int):
     session = access_session(request, session_id, "charges.confirm")
-    here = reverse("billing:session_superbill", args=[session.pk])
+    here = reverse("charges:session_superbill", args=[session.pk])
     try:
         charges.charges_confirm(
             request=request,
@@ -189,7 +189,7 @@ def session_confirm(request, session_id: int):
             request,
             superbill.for_session(session),
             session=session,
-            pdf_url=reverse("billing:session_superbill_pdf", args=[session.pk]),
+            pdf_url=reverse("charges:session_superbill_pdf", args=[session.pk]),
             problem=problem.message if conflict else "; ".join(problem.messages),
             status=409 if conflict else 422,
         )
