@@ -239,3 +239,19 @@ def test_the_detail_page_is_audited_as_a_read(front_desk):
     event = AuditEvent.objects.get(action="consultation_request.view")
     assert event.object_id == str(consultation.pk)
     assert ConsultationRequest.objects.get().status == Status.NEW
+
+
+def test_the_queue_page_costs_the_same_queries_for_many_requests(front_desk):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = signed_in(front_desk)
+    make_request("One", "Person", urgent=True)
+    with CaptureQueriesContext(connection) as few:
+        client.get("/triage/")
+    for n in range(15):
+        make_request(f"Person{n}", "Many", urgent=n % 3 == 0)
+    with CaptureQueriesContext(connection) as many:
+        assert client.get("/triage/").status_code == 200
+    assert len(many) == len(few)
+    assert len(many) <= 12
