@@ -32,7 +32,7 @@ from ketaclinic.audit.models import Outcome
 from ketaclinic.plans.models import PlanStatus, TreatmentPlan
 from ketaclinic.protocols.models import Protocol
 
-from . import seed, slots
+from . import holds, seed, slots
 from .models import (
     UNDO_CHECK_IN,
     Appointment,
@@ -864,6 +864,10 @@ def appointment_transition(
     undo = appointment.status == Status.CHECKED_IN and to in UNDO_CHECK_IN
     if undo:
         refuse_bad_undo(appointment, to, reason)
+    if appointment.status == Status.CHECKED_IN and to != Status.IN_SESSION:
+        held = holds.reason_to_stay_checked_in(appointment)
+        if held:
+            raise ValidationError({"status": held})
     if to == Status.CHECKED_IN:
         refuse_check_in_on_another_day(appointment, now)
     previous = appointment.status
