@@ -18,7 +18,9 @@ from django.utils import timezone
 from ketaclinic.accounts.models import User
 from ketaclinic.accounts.roles import Role
 from ketaclinic.audit import trail
+from ketaclinic.demo import billing as demo_billing
 from ketaclinic.demo import calendar as demo_calendar
+from ketaclinic.demo import charges as demo_charges
 from ketaclinic.demo import cohort as demo_outcomes
 from ketaclinic.demo import consent as demo_consent
 from ketaclinic.demo import intake as demo_intake
@@ -226,8 +228,10 @@ def load(patients: int = 40) -> dict[str, int]:
                 detail={"patients": created, "rooms": rooms_created, "visits": visits},
             )
         demo_outcomes.load_histories(users)
-        demo_consent.load()  # issue #12: signed consents for patients with sessions
         demo_intake.load(users)  # issue #12: consultation requests in every triage state
+        demo_consent.load()  # issue #12: signed consents for patients with sessions
+        demo_billing.load(users)  # issue #13: coverage and prior authorizations
+        demo_charges.load(users)  # issue #13: charges, superbills, payments
     return {
         "users": users_created,
         "rooms": rooms_created,
