@@ -14,7 +14,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from ketaclinic.audit import trail
@@ -82,7 +82,15 @@ def request_submit(
     """
     now = now or timezone.now()
     key = client_key(request)
-    if rate_limited(key, now):
+    with transaction.atomic():
+        # One client's submissions one at a time, so five at once cannot all pass the count.
+        hold(f"client:{key}")
+        limited = rate_limited(key, now)
+        found = {} if limited else checks.problems(values, timezone.localdate(now))
+        if not limited and not found:
+            return accept(request, key, checks.cleaned(values), honeypot, now)
+    # Refusals are written after the block: nothing in it was kept.
+    if limited:
         trail.record(
             action="consultation_request.submit",
             request=request,
@@ -91,41 +99,55 @@ def request_submit(
             actor_username=PUBLIC_ACTOR,
         )
         raise RateLimited()
-    if found := checks.problems(values, timezone.localdate(now)):
+    trail.record(
+        action="consultation_request.submit",
+        request=request,
+        outcome=Outcome.INVALID,
+        detail={"errors": found},
+        actor_username=PUBLIC_ACTOR,
+    )
+    raise ValidationError(found)
+
+
+def hold(name: str) -> None:
+    """Serialise writers on ``name`` until the transaction ends.
+
+    PostgreSQL: a transaction-scoped advisory lock (the rows to check may not exist yet, so
+    there is nothing to ``SELECT ... FOR UPDATE``). SQLite: IMMEDIATE transactions already
+    serialise every writer.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [name])
+
+
+def accept(request, key: str, values: dict[str, Any], honeypot: str, now) -> Submitted:
+    # Attempts older than the window count for nothing: keep the table to the last hour.
+    SubmissionAttempt.objects.filter(at__lt=now - RATE_WINDOW).delete()
+    SubmissionAttempt.objects.create(client_key=key, at=now)
+    if honeypot:
         trail.record(
             action="consultation_request.submit",
             request=request,
-            outcome=Outcome.INVALID,
-            detail={"errors": found},
+            outcome=Outcome.REFUSED,
+            detail={"reason": "honeypot filled"},
             actor_username=PUBLIC_ACTOR,
         )
-        raise ValidationError(found)
-    values = checks.cleaned(values)
-    with transaction.atomic():
-        # Attempts older than the window count for nothing: keep the table to the last hour.
-        SubmissionAttempt.objects.filter(at__lt=now - RATE_WINDOW).delete()
-        SubmissionAttempt.objects.create(client_key=key, at=now)
-        if honeypot:
-            trail.record(
-                action="consultation_request.submit",
-                request=request,
-                outcome=Outcome.REFUSED,
-                detail={"reason": "honeypot filled"},
-                actor_username=PUBLIC_ACTOR,
-            )
-            return Submitted(reference=new_reference(), urgent=False, stored=False)
-        fingerprint = checks.fingerprint(
-            values["given_name"], values["family_name"], values["date_of_birth"], values["email"]
-        )
-        earlier = (
-            ConsultationRequest.objects.select_for_update()
-            .filter(fingerprint=fingerprint, created_at__gt=now - DUPLICATE_WINDOW)
-            .order_by("created_at")
-            .first()
-        )
-        if earlier is not None:
-            return fold_into(request, earlier, values, now)
-        return create(request, values, fingerprint, now)
+        return Submitted(reference=new_reference(), urgent=False, stored=False)
+    fingerprint = checks.fingerprint(
+        values["given_name"], values["family_name"], values["date_of_birth"], values["email"]
+    )
+    # The same person from two connections at once is still one request.
+    hold(f"person:{fingerprint}")
+    earlier = (
+        ConsultationRequest.objects.select_for_update()
+        .filter(fingerprint=fingerprint, created_at__gt=now - DUPLICATE_WINDOW)
+        .order_by("created_at")
+        .first()
+    )
+    if earlier is not None:
+        return fold_into(request, earlier, values, now)
+    return create(request, values, fingerprint, now)
 
 
 def create(request, values: dict[str, Any], fingerprint: str, now: dt.datetime) -> Submitted:
