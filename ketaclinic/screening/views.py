@@ -68,6 +68,9 @@ def finding_groups(
     groups: dict[str, list[dict]] = {}
     for entry in rules.vocabulary_entries(include_computed=False):
         derived = snapshot.derived.get(entry.code)
+        told = reported.get(entry.code)
+        # A finding a clinician confirmed from the intake is ticked; a pending one never is.
+        confirmed = told is not None and told.status == "confirmed"
         groups.setdefault(entry.record_area, []).append(
             {
                 "code": entry.code,
@@ -75,9 +78,9 @@ def finding_groups(
                 "severity": entry.severity.value,
                 "severity_by_route": dict(entry.severity_by_route),
                 "sources": entry.sources,
-                "checked": derived is not None or entry.code in chosen,
+                "checked": derived is not None or entry.code in chosen or confirmed,
                 "derived": derived,
-                "reported": reported.get(entry.code),
+                "reported": told,
             }
         )
     return [

@@ -300,3 +300,15 @@ def test_the_screening_form_shows_patient_reported_findings_awaiting_confirmatio
     assert (
         'id="finding-psychosis_history" name="reported_findings" value="psychosis_history">' in body
     )
+
+
+@pytest.mark.django_db
+def test_a_finding_a_clinician_confirmed_is_ticked_on_the_screening_form(patient_a, nurse):
+    submit(patient_a)
+    finding = IntakeItem.objects.get(patient=patient_a, finding="cns_depressants")
+    signed_in(nurse).post(confirm_url(patient_a, finding), {})
+
+    body = signed_in(nurse).get(f"/patients/{patient_a.pk}/screenings/new/").content.decode()
+
+    assert "patient-reported intake, confirmed by Nurse" in body
+    assert 'value="cns_depressants" checked' in body
