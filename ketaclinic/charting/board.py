@@ -13,17 +13,21 @@ sessions with patient and chair, then infusion events, vitals and open alerts of
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 from django.contrib.auth.decorators import login_required
+from django.db.models import Count, Max, OuterRef, Q, Subquery
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
 from ketaclinic.accounts.access import require_permission
 from ketaclinic.audit import trail
+from ketaclinic.audit.models import AuditEvent
 
 from . import safety, vitals
 from .models import InfusionEvent, RecordStatus, SafetyAlert, TreatmentSession, VitalReading
@@ -70,6 +74,10 @@ class SessionFacts:
     readings: tuple[tuple[dt.datetime, dict], ...] = ()
     #: (code, level, action, finding, raised_at) of unacknowledged alerts.
     open_alerts: tuple[tuple[str, str, str, str, dt.datetime], ...] = ()
+    #: The newest value of each measurement, with the times of the newest reading and of the
+    #: newest blood pressure, read by the database (:func:`floor_facts`); when None they are
+    #: worked out from ``readings``, which then holds every reading.
+    latest: tuple[dict, dt.datetime, dt.datetime | None] | None = None
 
 
 # ---------------------------------------------------------------- rows out
@@ -206,16 +214,20 @@ def infusion_of(events: Sequence[tuple[str, Decimal | None]], route: str) -> Inf
     return Infusion(state, rate)
 
 
-def last_vitals_of(readings: Sequence[tuple[dt.datetime, dict]], now: dt.datetime):
-    if not readings:
+def last_vitals_of(readings: Sequence[tuple[dt.datetime, dict]], now: dt.datetime, known=None):
+    """The newest value of each measurement and its age; ``known`` is that summary when the
+    database has already made it (``SessionFacts.latest``)."""
+    if known is not None:
+        latest, newest, bp_at = known
+    elif not readings:
         return None
-    latest: dict = {}
-    bp_at = None
-    for at, values in readings:
-        latest.update(values)
-        if "systolic_mmhg" in values or "diastolic_mmhg" in values:
-            bp_at = at
-    newest = readings[-1][0]
+    else:
+        latest, bp_at = {}, None
+        for at, values in readings:
+            latest.update(values)
+            if "systolic_mmhg" in values or "diastolic_mmhg" in values:
+                bp_at = at
+        newest = readings[-1][0]
     bp_age = None
     if bp_at is not None and newest - bp_at >= dt.timedelta(minutes=1):
         bp_age = whole_minutes(now - bp_at)
@@ -307,7 +319,7 @@ def row_of(facts: SessionFacts, now: dt.datetime, policy: safety.MonitoringPolic
         if facts.dose_started_at is None
         else whole_minutes(now - facts.dose_started_at),
         infusion=infusion_of(facts.infusion_events, facts.route),
-        last_vitals=last_vitals_of(facts.readings, now),
+        last_vitals=last_vitals_of(facts.readings, now, facts.latest),
         alerts=alerts,
         checks=tuple(checks),
         next_check=upcoming,
@@ -358,14 +370,20 @@ def floor_facts() -> list[SessionFacts]:
         .values_list("session_id", "kind", "rate_mg_per_min")
     ):
         events[session_id].append((kind, rate))
+    # A monitor at 1 Hz writes 7,200 readings in two hours: the rows must not cost more as a
+    # session grows. Only readings that can satisfy a monitoring check (checks_of ignores the
+    # rest) come back as rows (a few an hour); the newest value of each measurement is
+    # found by the database, newest first along the (session, at) index.
     readings = defaultdict(list)
     for session_id, at, *values in (
         VitalReading.objects.filter(session_id__in=ids, status=RecordStatus.FINAL)
+        .filter(can_satisfy_a_check())
         .order_by("at", "id")
         .values_list("session_id", "at", *MEASUREMENTS)
     ):
         measured = {n: v for n, v in zip(MEASUREMENTS, values, strict=True) if v is not None}
         readings[session_id].append((at, measured))
+    latest = newest_values(ids)
     alerts = defaultdict(list)
     for session_id, *alert in SafetyAlert.objects.filter(
         session_id__in=ids, acknowledged_at__isnull=True
@@ -387,17 +405,101 @@ def floor_facts() -> list[SessionFacts]:
             infusion_events=tuple(events[s.pk]),
             readings=tuple(readings[s.pk]),
             open_alerts=tuple(alerts[s.pk]),
+            latest=latest.get(s.pk, NO_READINGS),
         )
         for s in sessions
     ]
 
 
+#: ``SessionFacts.latest`` of a session without a reading: no "last vitals" cell.
+NO_READINGS = None
+
+
+def can_satisfy_a_check(policy: safety.MonitoringPolicy = safety.DEFAULT_MONITORING) -> Q:
+    """Readings that measure everything some check of some route requires."""
+    needs = {check.requires for schedule in policy.schedules.values() for check in schedule.checks}
+    either = Q(pk__in=[])
+    for fields in needs:
+        either |= Q(**{f"{name}__isnull": False for name in fields})
+    return either
+
+
+def newest_values(ids: list[int]) -> dict[int, tuple[dict, dt.datetime, dt.datetime | None]]:
+    """Per session: the newest final value of each measurement, the time of the newest final
+    reading and of the newest blood pressure; one query, a subquery per measurement."""
+    final = VitalReading.objects.filter(session=OuterRef("pk"), status=RecordStatus.FINAL)
+    newest_first = ("-at", "-id")
+
+    def newest(name: str, column: str):
+        return Subquery(
+            final.filter(**{f"{name}__isnull": False}).order_by(*newest_first).values(column)[:1]
+        )
+
+    annotations = {f"last_{name}": newest(name, name) for name in MEASUREMENTS}
+    annotations["newest_at"] = Subquery(final.order_by(*newest_first).values("at")[:1])
+    annotations["bp_at"] = Subquery(
+        final.filter(Q(systolic_mmhg__isnull=False) | Q(diastolic_mmhg__isnull=False))
+        .order_by(*newest_first)
+        .values("at")[:1]
+    )
+    found = {}
+    for row in (
+        TreatmentSession.objects.filter(pk__in=ids)
+        .annotate(**annotations)
+        .values("pk", "newest_at", "bp_at", *annotations)
+    ):
+        if row["newest_at"] is None:
+            continue
+        values = {n: row[f"last_{n}"] for n in MEASUREMENTS if row[f"last_{n}"] is not None}
+        found[row["pk"]] = (values, row["newest_at"], row["bp_at"])
+    return found
+
+
+#: The board's ages are whole minutes and checks fall due by the clock, so its version also
+#: changes every this many seconds when no record does: a quiet floor re-renders twice a
+#: minute instead of every poll, and nothing shown lags the clock by more than this.
+VERSION_SECONDS = 30
+
+
+def floor_version(now: dt.datetime) -> str:
+    """A digest of everything the rows are made of, from a few aggregate queries whose cost
+    does not grow with the readings: the running sessions and their state, the newest
+    reading, infusion event and alert, how many alerts are acknowledged, the newest
+    strike-out (its audit row: a struck entry changes no id), and the clock's half-minute."""
+    sessions = list(
+        TreatmentSession.objects.active()
+        .order_by("pk")
+        .values_list("pk", "status", "chair_id", "dose_started_at", "dose_ended_at")
+    )
+    ids = [s[0] for s in sessions]
+    marks = [
+        VitalReading.objects.filter(session_id__in=ids).aggregate(m=Max("pk"))["m"],
+        InfusionEvent.objects.filter(session_id__in=ids).aggregate(m=Max("pk"))["m"],
+        SafetyAlert.objects.filter(session_id__in=ids).aggregate(
+            m=Max("pk"), acked=Count("pk", filter=Q(acknowledged_at__isnull=False))
+        ),
+        AuditEvent.objects.filter(action="session.entry_in_error").aggregate(m=Max("pk"))["m"],
+        int(now.timestamp()) // VERSION_SECONDS,
+    ]
+    return hashlib.sha1(repr((sessions, marks)).encode(), usedforsecurity=False).hexdigest()[:16]
+
+
 @login_required
 def board(request):
-    """The board page; an HTMX poll gets the rows partial only."""
+    """The board page; an HTMX poll gets the rows partial only.
+
+    A poll names the version it shows (``?v=``): when the floor's version is the same, the
+    answer is 204 with no body (htmx leaves the board as it is) and no audit row, since no
+    patient data was sent; any other answer is audited as before.
+    """
     require_permission(request, "board.view")
-    facts = floor_facts()
     now = timezone.now()
+    version = floor_version(now)
+    if request.htmx and request.GET.get("v") == version:
+        response = HttpResponse(status=204)
+        response["X-Board-Version"] = version
+        return response
+    facts = floor_facts()
     rows = board_rows(facts, now)
     trail.record(
         action="board.view",
@@ -412,6 +514,9 @@ def board(request):
         "now": now,
         "critical": sum(row.level == "critical" for row in rows),
         "poll_seconds": 5,
+        "version": version,
     }
     template = "charting/board_rows.html" if request.htmx else "charting/board.html"
-    return render(request, template, context)
+    response = render(request, template, context)
+    response["X-Board-Version"] = version
+    return response
