@@ -1,27 +1,269 @@
-"""FHIR R4 views (skeleton; filled in by issue #14)."""
+"""FHIR R4 at /fhir/R4/: the CapabilityStatement, read and search, as ``application/fhir+json``.
+
+Authentication is the API's: a bearer token (``ketaclinic.api.BearerToken``) or a signed-in
+session that has passed its second factor. Object-level access is the record's: a patient
+sees only their own resources, and another patient's resource answers 404, exactly like a
+missing one; a staff role lacking the type's permission gets 403. Every read and search is
+audited with the patients it returned. Errors are OperationOutcome resources.
+"""
 
 from __future__ import annotations
 
-from django.http import JsonResponse
+import datetime as dt
+import json
+from urllib.parse import urlencode
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db.models import QuerySet
+from django.http import HttpResponse
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from ketaclinic.accounts import mfa
+from ketaclinic.accounts.permissions import can
+from ketaclinic.accounts.roles import Role
+from ketaclinic.api import BearerToken
+from ketaclinic.audit import trail
+from ketaclinic.audit.models import Outcome
+
+from . import search as fhir_search
+from .registry import ResourceType, Source, get, registry
 
 FHIR_JSON = "application/fhir+json"
+FHIR_VERSION = "4.0.1"
 
 
-def outcome(status: int, code: str, text: str) -> JsonResponse:
-    body = {
-        "resourceType": "OperationOutcome",
-        "issue": [{"severity": "error", "code": code, "diagnostics": text}],
-    }
-    return JsonResponse(body, status=status, content_type=FHIR_JSON)
+class FhirError(Exception):
+    def __init__(self, status: int, code: str, text: str, expression: str = ""):
+        super().__init__(text)
+        self.status, self.code, self.text, self.expression = status, code, text, expression
 
 
+def respond(body: dict, status: int = 200) -> HttpResponse:
+    return HttpResponse(
+        json.dumps(body, cls=DjangoJSONEncoder, allow_nan=False),
+        status=status,
+        content_type=f"{FHIR_JSON}; charset=utf-8",
+    )
+
+
+def operation_outcome(status: int, code: str, text: str, expression: str = "") -> HttpResponse:
+    issue = {"severity": "error", "code": code, "diagnostics": text, "details": {"text": text}}
+    if expression:
+        issue["expression"] = [expression]
+    return respond({"resourceType": "OperationOutcome", "issue": [issue]}, status=status)
+
+
+def fhir_view(view):
+    """GET only; errors become OperationOutcome; the caller is authenticated first."""
+
+    @require_GET
+    def wrapped(request, *args, **kwargs):
+        try:
+            authenticate(request)
+            return view(request, *args, **kwargs)
+        except FhirError as problem:
+            return operation_outcome(problem.status, problem.code, problem.text, problem.expression)
+
+    wrapped.__name__ = view.__name__
+    wrapped.__doc__ = view.__doc__
+    return wrapped
+
+
+def authenticate(request) -> None:
+    if request.headers.get("Authorization", "").lower().startswith("bearer "):
+        # The bearer token alone decides, as on /api/v1/.
+        if BearerToken()(request) is None:
+            raise FhirError(401, "login", "The bearer token is not valid.")
+        return
+    user = request.user
+    if not user.is_authenticated:
+        raise FhirError(401, "login", "Sign in or send a valid bearer token.")
+    if mfa.must_use_second_factor(request):
+        raise FhirError(401, "login", "This session has not passed its second factor yet.")
+
+
+def resource_type_or_404(request, type_name: str) -> ResourceType:
+    resource_type = get(type_name)
+    if resource_type is None:
+        raise FhirError(404, "not-supported", f"Resource type '{type_name}' is not supported.")
+    if not can(request.user, resource_type.permission):
+        trail.record(
+            action="access.refused",
+            request=request,
+            outcome=Outcome.REFUSED,
+            detail={"permission": resource_type.permission, "fhir_type": type_name},
+        )
+        raise FhirError(
+            403,
+            "forbidden",
+            f"Your role ({request.user.role}) may not read {type_name} resources.",
+        )
+    return resource_type
+
+
+def own_patient_ids(user) -> list[int] | None:
+    """The patients a caller may see: a patient only themself; staff everyone (None)."""
+    if user.role != Role.PATIENT:
+        return None
+    record = getattr(user, "patient_record", None)
+    return [record.pk] if record is not None else []
+
+
+def visible(source: Source, resource_type: ResourceType, qs: QuerySet, user) -> QuerySet:
+    patient_ids = own_patient_ids(user)
+    if patient_ids is None:
+        return qs
+    if source.patient_field is None:
+        return qs  # shared definitions (Questionnaire) the role may read at all
+    return qs.filter(**{f"{source.patient_field}__in": patient_ids})
+
+
+# --- metadata -----------------------------------------------------------------------------
+
+
+@require_GET
 def metadata(request):
-    return outcome(404, "not-supported", "Not yet available.")
+    """The CapabilityStatement, generated from the registry: exactly what is served."""
+    resources = [
+        {
+            "type": name,
+            "documentation": resource_type.documentation,
+            "interaction": [{"code": "read"}, {"code": "search-type"}],
+            "searchParam": [
+                {"name": param, "type": kind, "documentation": doc}
+                for param, kind, doc in resource_type.search_params
+            ],
+        }
+        for name, resource_type in registry().items()
+    ]
+    body = {
+        "resourceType": "CapabilityStatement",
+        "status": "active",
+        "date": timezone.now().date().isoformat(),
+        "publisher": "ketaclinic",
+        "kind": "instance",
+        "software": {"name": "ketaclinic"},
+        "implementation": {"description": "ketaclinic FHIR R4", "url": base_url(request)},
+        "fhirVersion": FHIR_VERSION,
+        "format": ["json"],
+        "rest": [
+            {
+                "mode": "server",
+                "security": {
+                    "cors": False,
+                    "description": "Bearer token (as for /api/v1/) or a signed-in session; "
+                    "a patient sees only their own record.",
+                },
+                "resource": resources,
+                "searchParam": [
+                    {"name": "_count", "type": "number", "documentation": "Page size"},
+                ],
+            }
+        ],
+    }
+    return respond(body)
 
 
-def search(request, resource_type: str):
-    return outcome(404, "not-supported", f"{resource_type} is not supported.")
+def base_url(request) -> str:
+    return request.build_absolute_uri("/fhir/R4/")
 
 
+# --- read ---------------------------------------------------------------------------------
+
+
+@fhir_view
 def read(request, resource_type: str, resource_id: str):
-    return outcome(404, "not-supported", f"{resource_type} is not supported.")
+    kind = resource_type_or_404(request, resource_type)
+    found = kind.source_for(resource_id)
+    lookup = found[0].find(found[1]) if found else None
+    if lookup is None:
+        raise FhirError(404, "not-found", f"{resource_type}/{resource_id} is not known.")
+    source = found[0]
+    obj = visible(source, kind, source.queryset().filter(lookup), request.user).first()
+    if obj is None:
+        trail.record(
+            action="access.refused",
+            request=request,
+            outcome=Outcome.REFUSED,
+            detail={"fhir": f"{resource_type}/{resource_id}", "reason": "not found or not theirs"},
+        )
+        raise FhirError(404, "not-found", f"{resource_type}/{resource_id} is not known.")
+    resource = source.to_fhir(obj)
+    patient_ids = fhir_search.patients_of([resource])
+    trail.record(
+        action="fhir.read",
+        request=request,
+        patient_id=patient_ids[0] if len(patient_ids) == 1 else None,
+        detail={"resource": f"{resource_type}/{resource['id']}", "patient_ids": patient_ids},
+    )
+    return respond(resource)
+
+
+# --- search -------------------------------------------------------------------------------
+
+
+@fhir_view
+def search(request, resource_type: str):
+    kind = resource_type_or_404(request, resource_type)
+    try:
+        query = fhir_search.parse(request.GET, kind)
+    except fhir_search.BadParameter as problem:
+        raise FhirError(problem.status, problem.code, str(problem), problem.name) from None
+    page, total = fhir_search.page(
+        kind, query, restrict=lambda source, qs: visible(source, kind, qs, request.user)
+    )
+    patient_ids = fhir_search.patients_of(page)
+    trail.record(
+        action="fhir.search",
+        request=request,
+        patient_id=patient_ids[0] if len(patient_ids) == 1 else None,
+        detail={
+            "type": resource_type,
+            "query": request.GET.urlencode(),
+            "count": len(page),
+            "patient_ids": patient_ids,
+        },
+    )
+    return respond(bundle(request, resource_type, query, page, total))
+
+
+def bundle(request, type_name: str, query, page: list[dict], total: int) -> dict:
+    base = base_url(request)
+    links = [{"relation": "self", "url": page_url(base, type_name, request, query.offset)}]
+    if query.offset + query.count < total:
+        links.append(
+            {
+                "relation": "next",
+                "url": page_url(base, type_name, request, query.offset + query.count),
+            }
+        )
+    if query.offset > 0:
+        links.append(
+            {
+                "relation": "previous",
+                "url": page_url(base, type_name, request, max(0, query.offset - query.count)),
+            }
+        )
+    return {
+        "resourceType": "Bundle",
+        "type": "searchset",
+        "timestamp": timezone.now().astimezone(dt.UTC).isoformat().replace("+00:00", "Z"),
+        "total": total,
+        "link": links,
+        "entry": [
+            {
+                "fullUrl": f"{base}{resource['resourceType']}/{resource['id']}",
+                "resource": resource,
+                "search": {"mode": "match"},
+            }
+            for resource in page
+        ],
+    }
+
+
+def page_url(base: str, type_name: str, request, offset: int) -> str:
+    params = [(k, v) for k in request.GET for v in request.GET.getlist(k) if k != "_offset"]
+    if offset:
+        params.append(("_offset", str(offset)))
+    return f"{base}{type_name}" + (f"?{urlencode(params)}" if params else "")
