@@ -113,6 +113,7 @@ INSTALLED_APPS = [
     "ketaclinic.web",
     "ketaclinic.audit",
     "ketaclinic.accounts",
+    "ketaclinic.jobs",  # early: later apps register their periodic jobs with it
     "ketaclinic.patients",
     "ketaclinic.intake",
     "ketaclinic.screening",

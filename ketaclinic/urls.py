@@ -25,6 +25,7 @@ urlpatterns = [
     path("dashboard/", include("ketaclinic.analytics.urls")),
     path("assets/plotly.min.js", analytics_views.plotly_js, name="plotly_js"),
     path("audit/", include("ketaclinic.audit.urls")),
+    path("jobs/", include("ketaclinic.jobs.urls")),  # issue #15: background jobs
     path("inventory/", include("ketaclinic.inventory.urls")),
     path("rems/", include("ketaclinic.charting.rems_urls")),
     path("calendar/", include("ketaclinic.scheduling.urls")),

@@ -72,6 +72,8 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     # Oversight.
     "patient.view_changes": frozenset({Role.PRESCRIBER, Role.CLINIC_ADMIN}),
     "audit.view": frozenset({Role.CLINIC_ADMIN}),
+    # The background jobs page (issue #15): schedules, outcomes and errors, no patient data.
+    "jobs.view": frozenset({Role.CLINIC_ADMIN}),
     # Every user's API tokens (prefix, dates, last use) and revoking them; anyone sees and
     # revokes their own.
     "token.view_all": frozenset({Role.CLINIC_ADMIN}),

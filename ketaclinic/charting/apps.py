@@ -31,3 +31,10 @@ class ChartingConfig(AppConfig):
         from ketaclinic.scheduling import holds
 
         holds.register(open_session_holds_visit)
+        from ketaclinic.jobs.registry import register_command, timedelta
+
+        register_command(
+            "prune_ingestion_keys",
+            every=timedelta(days=1),
+            description="Forget bedside monitors' idempotency keys older than 24 hours.",
+        )

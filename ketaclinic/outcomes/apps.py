@@ -30,3 +30,10 @@ class OutcomesConfig(AppConfig):
         from . import resend
 
         register_tab("reminders", "Reminders", "reminder.resend", resend.reminders_tab)
+        from ketaclinic.jobs.registry import register_command, timedelta
+
+        register_command(
+            "outcomes_schedule",
+            every=timedelta(hours=6),
+            description="Create and cancel questionnaires so they match each active plan.",
+        )

@@ -21,3 +21,10 @@ class SchedulingConfig(AppConfig):
 
     def ready(self) -> None:
         post_migrate.connect(seed_after_migrate, sender=self)
+        from ketaclinic.jobs.registry import register_command, timedelta
+
+        register_command(
+            "send_reminders",
+            every=timedelta(minutes=10),
+            description="Send preparation reminders for visits in the reminder window.",
+        )

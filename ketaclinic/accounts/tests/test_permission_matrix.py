@@ -493,6 +493,9 @@ OPERATIONS: list[Operation] = [
     *triage_operations(),
     Operation("open the audit trail", "get", lambda ctx: "/audit/", "audit.view", scoped=False),
     Operation(
+        "open the background jobs", "get", lambda ctx: "/jobs/", "jobs.view", scoped=False
+    ),
+    Operation(
         "open the portal",
         "get",
         lambda ctx: "/portal/",
@@ -655,6 +658,7 @@ RECORD_NOUNS = {
     "allergy",
     "careteam",
     "audit",
+    "jobs",
     "coverage",
     "consultation_request",
     "intake",
