@@ -13,8 +13,8 @@ charting's administration record (``workflow.session_delivered``), the esketamin
 given, the session's product and lot, and the current fee-schedule version's prices. Never
 the planned dose.
 
-**Confirmed lines never change.** A database trigger refuses any update or delete of a
-confirmed line; a correction (:func:`charge_correct`) is a confirmed reversal with negative
+**Confirmed lines never change.** A database trigger refuses any update of a confirmed
+line (and, on PostgreSQL, its deletion; no code deletes charge lines); a correction (:func:`charge_correct`) is a confirmed reversal with negative
 units and amount, plus a new proposed line for the clinician to confirm.
 """
 
