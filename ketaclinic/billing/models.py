@@ -246,6 +246,14 @@ class ChargeLine(models.Model):
         on_delete=models.PROTECT,
         related_name="charge_lines",
     )
+    # A consultation or integration visit's E/M or psychotherapy line (no session).
+    appointment = models.ForeignKey(
+        "scheduling.Appointment",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="charge_lines",
+    )
     service_date = models.DateField()
     place_of_service = models.CharField(max_length=2, default="11")
     code = models.CharField(max_length=10)
