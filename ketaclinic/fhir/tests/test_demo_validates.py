@@ -22,9 +22,17 @@ def test_every_resource_of_every_demo_patient_validates(demo_clinic):
         for resource in iter_resources(name, patient_ids=patient_ids, chunk_size=200):
             validate(resource)
             seen[name] += 1
-    for name in ("Patient", "Condition", "MedicationStatement", "Observation",
-                 "QuestionnaireResponse", "Appointment", "Encounter",
-                 "MedicationAdministration", "CarePlan"):
+    for name in (
+        "Patient",
+        "Condition",
+        "MedicationStatement",
+        "Observation",
+        "QuestionnaireResponse",
+        "Appointment",
+        "Encounter",
+        "MedicationAdministration",
+        "CarePlan",
+    ):
         assert seen[name] > 0, name
 
 
