@@ -13,6 +13,7 @@ import pytest
 from django.conf import settings
 from django.test import Client
 from django.utils import timezone
+from hypothesis import settings as hypothesis_settings
 
 from ketaclinic.accounts.models import User
 from ketaclinic.accounts.roles import Role
@@ -26,6 +27,10 @@ settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # Tests only: every test client would otherwise rescan the static folders (~35 ms each);
 # the live server for browser tests serves static files itself.
 settings.WHITENOISE_USE_FINDERS = False
+# Tests never assert wall-clock time (benchmarks do, in bench/): Hypothesis' per-example
+# deadline would fail a correct property whenever the 2-core machine is busy.
+hypothesis_settings.register_profile("ketaclinic", deadline=None)
+hypothesis_settings.load_profile("ketaclinic")
 
 
 @pytest.fixture(autouse=True)
