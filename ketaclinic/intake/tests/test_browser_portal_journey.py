@@ -93,6 +93,8 @@ def complete_intake(phone) -> None:
     phone.get_by_label("Emergency contact's phone").fill("860-555-0178")
     phone.get_by_label("Who will drive you home after treatment").fill("Sami Haddad")
     phone.get_by_label("Their phone").fill("860-555-0178")
+    # Nothing overflows sideways on a 390 px screen.
+    assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     phone.get_by_role("button", name="Send my answers").click()
     expect(phone.get_by_text("Your answers are sent")).to_be_visible()
 
@@ -102,6 +104,7 @@ def sign_the_iv_consent(phone) -> None:
         "link", name="Read and sign"
     ).click()
     expect(phone.locator("#consent-text")).to_contain_text("off-label")
+    assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     phone.get_by_label("Type your full name to sign").fill("Noor Haddad")
     phone.get_by_role("button", name="I agree and sign").click()
     expect(phone.get_by_text(re.compile("You signed this on"))).to_be_visible()
@@ -139,6 +142,7 @@ def test_a_strangers_request_becomes_a_prepared_patient_awaiting_screening(page,
     # The patient sees the visit on the portal's preparation page.
     phone.goto("/portal/visits/")
     expect(phone.locator("#visits")).to_contain_text("onsultation")
+    assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
 
     # Screening: the patient's answers are shown, awaiting confirmation, not ticked.
     page.context.clear_cookies()  # the front desk leaves; the prescriber signs in
