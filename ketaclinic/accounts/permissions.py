@@ -123,10 +123,19 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "charges.view": STAFF,
     "charges.confirm": frozenset({Role.PRESCRIBER, Role.NURSE}),
     "charges.correct": frozenset({Role.PRESCRIBER, Role.NURSE}),
+    "charges.visit": CLINICIANS,  # E/M or psychotherapy code of the clinician's own visit
     "charges.export": frozenset({Role.FRONT_DESK, Role.CLINIC_ADMIN}),
     "payment.record": frozenset({Role.FRONT_DESK, Role.CLINIC_ADMIN}),
     "fee_schedule.view": STAFF,
     "fee_schedule.edit": frozenset({Role.CLINIC_ADMIN}),
+    # FHIR Bulk Data export (issue #14): the whole clinic (system level) is the clinic
+    # admin's to take; a prescriber may export all patients or a cohort Group. An export
+    # carries every clinical type (the clinic's data leaving with its owner); the audit
+    # trail only with audit.view. Patients are refused (their record is on the portal).
+    "fhir.export_system": frozenset({Role.CLINIC_ADMIN}),
+    "fhir.export": frozenset({Role.PRESCRIBER, Role.CLINIC_ADMIN}),
+    # FHIR import (issue #14): clinicians review and accept items staged from another EHR.
+    "fhir.import": CLINICIANS,
 }
 
 

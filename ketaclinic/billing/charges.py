@@ -294,6 +294,7 @@ def _copy(line: ChargeLine, *, units: int, amount: Decimal) -> ChargeLine:
     return ChargeLine(
         patient_id=line.patient_id,
         session_id=line.session_id,
+        appointment_id=line.appointment_id,
         service_date=line.service_date,
         place_of_service=line.place_of_service,
         code=line.code,

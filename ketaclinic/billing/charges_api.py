@@ -16,9 +16,10 @@ from ketaclinic.audit import trail
 from ketaclinic.audit.models import Outcome
 from ketaclinic.charting.views import access_session
 from ketaclinic.patients.access import access_patient, refuse
+from ketaclinic.scheduling.models import Appointment
 from ketaclinic.web.json_errors import ApiError
 
-from . import charges, coding, fee_schedule, payments
+from . import charges, charges_visits, coding, fee_schedule, payments
 from .models import ChargeLine, EsketamineSupply, PaymentMethod
 
 router = Router(tags=["charges"])
@@ -72,6 +73,7 @@ def code_session(request, payload: CodeSessionIn):
 class ChargeLineOut(Schema):
     id: int
     session_id: int | None
+    appointment_id: int | None
     service_date: dt.date
     place_of_service: str
     code: str
@@ -303,3 +305,43 @@ def correct_charge(request, line_id: int, payload: CorrectionIn):
             409, {"message": message, "errors": [{"field": conflict.field, "message": message}]}
         )
     return Reply(201, {"reversal": reversal, "replacement": replacement})
+
+
+class VisitChargeIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    code: str | None = Field(
+        None, max_length=10, description="The E/M or psychotherapy code; default: from minutes"
+    )
+    minutes: float | None = Field(None, description="Time spent, when recorded")
+    diagnoses: list[str] | None = Field(None, max_length=4)
+
+
+@router.post(
+    "/appointments/{int:appointment_id}/charges",
+    response={201: ChargeLineOut, 409: ApiError},
+    summary="Bill a consultation or integration visit: the clinician's E/M or psychotherapy code",
+)
+def add_visit_charge(request, appointment_id: int, payload: VisitChargeIn):
+    appointment = (
+        Appointment.objects.select_related("type", "patient").filter(pk=appointment_id).first()
+    )
+    if appointment is None:
+        refuse(request, None, "charges.visit", f"no appointment {appointment_id}")
+        raise Http404("No such visit.")
+    access_patient(request, appointment.patient_id, "charges.visit")
+    try:
+        line = charges_visits.visit_charge_add(
+            request=request,
+            appointment=appointment,
+            by=request.user,
+            code=payload.code,
+            minutes=payload.minutes,
+            diagnoses=payload.diagnoses,
+        )
+    except charges.ChargeConflict as conflict:
+        message = conflict.message
+        return Reply(
+            409, {"message": message, "errors": [{"field": conflict.field, "message": message}]}
+        )
+    return Reply(201, line)
