@@ -17,7 +17,6 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import QuerySet
 from django.http import HttpResponse
 from django.utils import timezone
-from django.views.decorators.http import require_GET
 
 from ketaclinic.accounts import mfa
 from ketaclinic.accounts.permissions import can
@@ -54,13 +53,18 @@ def operation_outcome(status: int, code: str, text: str, expression: str = "") -
     return respond({"resourceType": "OperationOutcome", "issue": [issue]}, status=status)
 
 
-def fhir_view(view):
-    """GET only; errors become OperationOutcome; the caller is authenticated first."""
+def fhir_view(view=None, *, public: bool = False):
+    """GET only; errors become OperationOutcome; the caller is authenticated first
+    (``public``: the CapabilityStatement, which clients read before they authenticate)."""
+    if view is None:
+        return lambda function: fhir_view(function, public=public)
 
-    @require_GET
     def wrapped(request, *args, **kwargs):
         try:
-            authenticate(request)
+            if request.method not in ("GET", "HEAD"):
+                raise FhirError(405, "not-supported", f"{request.method} is not supported here.")
+            if not public:
+                authenticate(request)
             return view(request, *args, **kwargs)
         except FhirError as problem:
             return operation_outcome(problem.status, problem.code, problem.text, problem.expression)
@@ -122,7 +126,7 @@ def visible(source: Source, resource_type: ResourceType, qs: QuerySet, user) -> 
 # --- metadata -----------------------------------------------------------------------------
 
 
-@require_GET
+@fhir_view(public=True)
 def metadata(request):
     """The CapabilityStatement, generated from the registry: exactly what is served."""
     resources = [
