@@ -60,8 +60,15 @@ def main() -> int:
             "PYTHONPATH": str(ROOT),
         }
         out = subprocess.run(
-            [sys.executable, __file__, "--child", "--chairs", str(args.chairs)]
-            + ["--requests", str(args.requests)],
+            [
+                sys.executable,
+                __file__,
+                "--child",
+                "--chairs",
+                str(args.chairs),
+                "--requests",
+                str(args.requests),
+            ],
             cwd=ROOT,
             env=env,
             capture_output=True,

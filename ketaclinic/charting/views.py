@@ -171,13 +171,28 @@ def default_forms(session: TreatmentSession) -> dict[str, Any]:
     }
 
 
+CHECK_NEEDS = {
+    check.requires
+    for schedule in safety.DEFAULT_MONITORING.schedules.values()
+    for check in schedule.checks
+}
+
+
+def can_satisfy_a_check(row) -> bool:
+    return any(all(getattr(row, name) is not None for name in need) for need in CHECK_NEEDS)
+
+
 def session_context(request, session: TreatmentSession, **overrides) -> dict[str, Any]:
     sheet = Sheet.read(session)
     moment = workflow.reference_moment(session)
     states = workflow.checklist_states(session, rows=sheet.checklist, readings=sheet.vitals)
     total = workflow.delivered(session, sheet.infusion, sheet.boluses, sheet.devices)
     window = workflow.dose_window(session, sheet.infusion, sheet.devices)
-    checks, no_schedule = workflow.monitoring(session, sheet.vitals, window)
+    # Only readings measuring everything some check requires can satisfy one (a blood
+    # pressure, every few minutes): matching the 1 Hz monitor rows too is wasted work.
+    checks, no_schedule = workflow.monitoring(
+        session, [r for r in sheet.vitals if can_satisfy_a_check(r)], window
+    )
     assessment, blockers = workflow.discharge_assessment(
         session, criteria={}, readings=sheet.vitals, alerts=sheet.alerts, window=window
     )
@@ -215,7 +230,7 @@ def session_context(request, session: TreatmentSession, **overrides) -> dict[str
         "checks": checks,
         "no_schedule": no_schedule,
         "schedule_source": safety.DEFAULT_MONITORING.tolerance_basis,
-        "flow": list(reversed(sheet.vitals)),
+        **flow_sheet(session, sheet.vitals, request.GET.get("flow_page")),
         "open_alerts": [a for a in sheet.alerts if a.is_open],
         "alerted_readings": {a.reading_id for a in sheet.alerts},
         "closed_alerts": [a for a in reversed(sheet.alerts) if not a.is_open],
@@ -256,6 +271,79 @@ def session_context(request, session: TreatmentSession, **overrides) -> dict[str
         (a, context["ack_forms"].get(a.pk)) for a in context["open_alerts"]
     ]
     return context
+
+
+#: The flow sheet shows this many readings a page, newest first: a monitor at 1 Hz writes
+#: 7,200 in two hours, and rendering every one made the page grow with the session.
+FLOW_PAGE_ROWS = 30
+#: The summary of the whole session groups readings into intervals of this many minutes.
+FLOW_INTERVAL_MIN = 15
+SUMMARISED = ("systolic_mmhg", "diastolic_mmhg", "heart_rate_bpm", "spo2_pct", "resp_rate_per_min")
+
+
+@dataclass
+class Interval:
+    """The final readings of one interval: how many, and each measurement's low and high."""
+
+    start: dt.datetime
+    count: int = 0
+    lows: dict | None = None
+    highs: dict | None = None
+
+    def add(self, row) -> None:
+        self.count += 1
+        self.lows = self.lows or {}
+        self.highs = self.highs or {}
+        for name in SUMMARISED:
+            value = getattr(row, name)
+            if value is None:
+                continue
+            self.lows[name] = min(value, self.lows.get(name, value))
+            self.highs[name] = max(value, self.highs.get(name, value))
+
+    def span(self, name: str) -> str:
+        low, high = (self.lows or {}).get(name), (self.highs or {}).get(name)
+        if low is None:
+            return ""
+        return f"{low}" if low == high else f"{low}–{high}"
+
+    @property
+    def spans(self) -> dict[str, str]:
+        return {name: self.span(name) for name in SUMMARISED}
+
+    @property
+    def bp(self) -> str:
+        systolic, diastolic = self.span("systolic_mmhg"), self.span("diastolic_mmhg")
+        return f"{systolic}/{diastolic or '–'}" if systolic else ""
+
+
+def flow_sheet(session: TreatmentSession, readings: list, page: str | None) -> dict[str, Any]:
+    """One page of the flow sheet (newest first) and the whole session by interval."""
+    total = len(readings)
+    pages = max(1, -(-total // FLOW_PAGE_ROWS))
+    try:
+        number = min(max(1, int(page or 1)), pages)
+    except ValueError:
+        number = 1
+    end = total - (number - 1) * FLOW_PAGE_ROWS
+    shown = readings[max(0, end - FLOW_PAGE_ROWS) : end]
+    intervals: dict[int, Interval] = {}
+    for row in readings:
+        if row.status != "final":
+            continue
+        index = int((row.at - session.opened_at).total_seconds() // (FLOW_INTERVAL_MIN * 60))
+        if index not in intervals:
+            start = session.opened_at + dt.timedelta(minutes=index * FLOW_INTERVAL_MIN)
+            intervals[index] = Interval(start)
+        intervals[index].add(row)
+    return {
+        "flow": list(reversed(shown)),
+        "flow_total": total,
+        "flow_page": number,
+        "flow_pages": pages,
+        "flow_intervals": [intervals[k] for k in sorted(intervals, reverse=True)],
+        "flow_interval_min": FLOW_INTERVAL_MIN,
+    }
 
 
 def clock(session: TreatmentSession, minute) -> dt.datetime | None:
