@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.db.models import F
 from ninja import Field, Router, Schema
 from ninja import Status as Reply
 from pydantic import ConfigDict
@@ -71,7 +72,8 @@ class CoverageIn(Schema):
 )
 def list_coverage(request, patient_id: int):
     patient = access_patient(request, patient_id, "coverage.view", section="api.coverage")
-    return list(patient.coverages.order_by("closed_at", "-created_at", "-id"))
+    # The current entry first, then the history, latest replaced first (on every database).
+    return list(patient.coverages.order_by(F("closed_at").desc(nulls_first=True), "-id"))
 
 
 @router.post(
