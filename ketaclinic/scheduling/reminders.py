@@ -117,7 +117,11 @@ def send_due(now: dt.datetime | None = None) -> int:
 
 def send_once(appointment: Appointment, channel: str, recipient: str, body: str) -> int:
     """Claim the (appointment, channel) row, then send; a failed send releases the claim."""
-    if Reminder.objects.filter(appointment=appointment, channel=channel).exists():
+    # Only the automatic reminder counts here: a staff re-send (kind "resend-<n>") earlier
+    # does not stop the one sent inside the reminder window.
+    if Reminder.objects.filter(
+        appointment=appointment, channel=channel, kind="preparation"
+    ).exists():
         return 0
     try:
         with transaction.atomic():

@@ -144,3 +144,14 @@ def test_a_visit_of_another_patient_is_not_found(reachable, patient_b, front_des
     response = signed_in(front_desk).post(resend_url(reachable, appointment))
 
     assert response.status_code == 404
+
+
+@pytest.mark.django_db
+def test_a_resend_before_the_window_does_not_stop_the_automatic_reminder(reachable, front_desk):
+    appointment = visit(reachable, front_desk)
+    signed_in(front_desk).post(resend_url(reachable, appointment))
+
+    assert reminders.send_due() == 2
+
+    kinds = set(Reminder.objects.filter(appointment=appointment).values_list("kind", flat=True))
+    assert kinds == {"resend-1", "preparation"}
