@@ -26,6 +26,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.test import Client
 from django.utils import timezone
 
+from ketaclinic.accounts.models import User
 from ketaclinic.accounts.permissions import PERMISSIONS, can, permissions_of
 from ketaclinic.accounts.roles import Role
 from ketaclinic.audit.models import AuditEvent, Outcome
@@ -393,6 +394,66 @@ def coverage_operations() -> list[Operation]:
     ]
 
 
+def esketamine_plan(ctx: Context):
+    """The target patient's esketamine plan (made on first use), for the billing pages."""
+    from ketaclinic.outcomes.tests.factories import make_plan
+
+    plan = ctx.patient.plans.filter(route="esketamine").first()
+    if plan is None:
+        prescriber = User.objects.filter(role=Role.PRESCRIBER).first()
+        plan = make_plan(
+            ctx.patient, prescriber, start=today(), route="esketamine", status="active"
+        )
+    return plan
+
+
+def plan_url(suffix: str) -> Callable[[Context], str]:
+    def url(ctx: Context) -> str:
+        return f"/billing/patients/{ctx.patient.pk}/plans/{esketamine_plan(ctx).pk}/{suffix}"
+
+    return url
+
+
+def authorization_status(ctx: Context) -> str:
+    from ketaclinic.billing.models import PriorAuthorization
+
+    found = PriorAuthorization.objects.filter(plan=esketamine_plan(ctx)).first()
+    return found.status if found else ""
+
+
+def prior_authorization_operations() -> list[Operation]:
+    """Billing (issue #13): the desk chases authorizations; clinicians assemble the packet."""
+    return [
+        Operation(
+            "open the prior-authorization form",
+            "get",
+            plan_url("authorization/"),
+            "prior_auth.edit",
+        ),
+        Operation(
+            "change a prior authorization",
+            "post",
+            plan_url("authorization/"),
+            "prior_auth.edit",
+            ok=302,
+            data=lambda ctx: {"status": "to_submit"},
+            stored=authorization_status,
+        ),
+        Operation(
+            "open the prior-authorization packet",
+            "get",
+            plan_url("packet/"),
+            "prior_auth.packet",
+        ),
+        Operation(
+            "download the prior-authorization packet",
+            "get",
+            plan_url("packet.pdf"),
+            "prior_auth.packet",
+        ),
+    ]
+
+
 OPERATIONS: list[Operation] = [
     Operation(
         "list patients",
@@ -490,6 +551,7 @@ OPERATIONS: list[Operation] = [
         stored=entry_count("weights"),
     ),
     *coverage_operations(),
+    *prior_authorization_operations(),
     *triage_operations(),
     Operation("open the audit trail", "get", lambda ctx: "/audit/", "audit.view", scoped=False),
     Operation(
