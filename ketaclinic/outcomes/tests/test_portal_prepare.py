@@ -168,3 +168,11 @@ def test_the_page_links_the_education_pages_of_the_patients_plan(patient_a, pres
     assert expected, "the library has pages about IV ketamine for TRD"
     for page in expected:
         assert f"/learn/{page.slug}/" in body
+
+
+@pytest.mark.django_db
+def test_the_portal_home_links_the_preparation_intake_and_consent_pages(patient_a):
+    body = signed_in(patient_a.user).get("/portal/").content.decode()
+
+    for url in ("/portal/visits/", "/portal/intake/", "/portal/consents/"):
+        assert f'href="{url}"' in body
