@@ -13,6 +13,9 @@ def register() -> None:
     from .tabs import coverage_tab
 
     patient_views.register_tab("coverage", "Coverage", "coverage.view", coverage_tab)
+    from .charges_tab import charges_tab
+
+    patient_views.register_tab("charges", "Charges", "charges.view", charges_tab)
     plan_sections.register_section("prior_authorization", sections.plan_authorization_section)
     worklist_sections.register_section(
         "prior_authorizations", sections.worklist_authorizations_section

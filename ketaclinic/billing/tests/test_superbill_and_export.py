@@ -193,3 +193,13 @@ def test_a_patient_cannot_export(patient_a):
     )
 
     assert response.status_code == 403
+
+
+def test_the_charges_tab_lists_lines_balance_and_superbill_links(front_desk, patient_a, confirmed):
+    response = signed_in(front_desk).get(f"/patients/{patient_a.pk}/tab/charges/")
+
+    assert response.status_code == 200
+    text = response.content.decode()
+    assert "G2083" in text
+    assert f"/billing/sessions/{confirmed.pk}/superbill/" in text
+    assert "1106.00" in text  # 1206.00 charged less 100.00 paid
