@@ -7,67 +7,167 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('intake', '0002_submission_attempts'),
-        ('patients', '0002_patient_created_by_optional'),
+        ("intake", "0002_submission_attempts"),
+        ("patients", "0002_patient_created_by_optional"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='IntakeSubmission',
+            name="IntakeSubmission",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('answers', models.JSONField()),
-                ('submitted_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('patient', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='intake_submissions', to='patients.patient')),
-                ('submitted_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("answers", models.JSONField()),
+                ("submitted_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "patient",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="intake_submissions",
+                        to="patients.patient",
+                    ),
+                ),
+                (
+                    "submitted_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-submitted_at', '-id'],
+                "ordering": ["-submitted_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='ConsentSignature',
+            name="ConsentSignature",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('document_code', models.CharField(max_length=40)),
-                ('document_version', models.PositiveIntegerField()),
-                ('document_title', models.CharField(max_length=200)),
-                ('text_sha256', models.CharField(max_length=64)),
-                ('typed_name', models.CharField(max_length=250)),
-                ('signed_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('withdrawn_at', models.DateTimeField(blank=True, null=True)),
-                ('patient', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='consent_signatures', to='patients.patient')),
-                ('signed_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("document_code", models.CharField(max_length=40)),
+                ("document_version", models.PositiveIntegerField()),
+                ("document_title", models.CharField(max_length=200)),
+                ("text_sha256", models.CharField(max_length=64)),
+                ("typed_name", models.CharField(max_length=250)),
+                ("signed_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("withdrawn_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "patient",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="consent_signatures",
+                        to="patients.patient",
+                    ),
+                ),
+                (
+                    "signed_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-signed_at', '-id'],
-                'constraints': [models.UniqueConstraint(condition=models.Q(('withdrawn_at__isnull', True)), fields=('patient', 'document_code', 'document_version'), name='consent_signed_once_per_version'), models.CheckConstraint(condition=models.Q(('document_version__gte', 1)), name='consent_version_positive')],
+                "ordering": ["-signed_at", "-id"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("withdrawn_at__isnull", True)),
+                        fields=("patient", "document_code", "document_version"),
+                        name="consent_signed_once_per_version",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("document_version__gte", 1)),
+                        name="consent_version_positive",
+                    ),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='IntakeItem',
+            name="IntakeItem",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(max_length=20)),
-                ('label', models.CharField(max_length=400)),
-                ('data', models.JSONField(default=dict)),
-                ('finding', models.CharField(blank=True, max_length=60)),
-                ('status', models.CharField(choices=[('pending', 'Awaiting confirmation'), ('confirmed', 'Confirmed'), ('set_aside', 'Set aside'), ('superseded', 'Replaced by a newer intake')], default='pending', max_length=12)),
-                ('reviewed_at', models.DateTimeField(blank=True, null=True)),
-                ('review_note', models.CharField(blank=True, max_length=300)),
-                ('record_type', models.CharField(blank=True, max_length=40)),
-                ('record_id', models.PositiveBigIntegerField(blank=True, null=True)),
-                ('patient', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='intake_items', to='patients.patient')),
-                ('reviewed_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('submission', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='items', to='intake.intakesubmission')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("kind", models.CharField(max_length=20)),
+                ("label", models.CharField(max_length=400)),
+                ("data", models.JSONField(default=dict)),
+                ("finding", models.CharField(blank=True, max_length=60)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Awaiting confirmation"),
+                            ("confirmed", "Confirmed"),
+                            ("set_aside", "Set aside"),
+                            ("superseded", "Replaced by a newer intake"),
+                        ],
+                        default="pending",
+                        max_length=12,
+                    ),
+                ),
+                ("reviewed_at", models.DateTimeField(blank=True, null=True)),
+                ("review_note", models.CharField(blank=True, max_length=300)),
+                ("record_type", models.CharField(blank=True, max_length=40)),
+                ("record_id", models.PositiveBigIntegerField(blank=True, null=True)),
+                (
+                    "patient",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="intake_items",
+                        to="patients.patient",
+                    ),
+                ),
+                (
+                    "reviewed_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "submission",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="items",
+                        to="intake.intakesubmission",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['id'],
-                'indexes': [models.Index(fields=['patient', 'status'], name='intake_item_patient_status')],
-                'constraints': [models.CheckConstraint(condition=models.Q(('status__in', ['pending', 'superseded']), models.Q(('reviewed_at__isnull', False), ('reviewed_by__isnull', False)), _connector='OR'), name='intake_item_reviewed_has_reviewer')],
+                "ordering": ["id"],
+                "indexes": [
+                    models.Index(fields=["patient", "status"], name="intake_item_patient_status")
+                ],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("status__in", ["pending", "superseded"]),
+                            models.Q(
+                                ("reviewed_at__isnull", False), ("reviewed_by__isnull", False)
+                            ),
+                            _connector="OR",
+                        ),
+                        name="intake_item_reviewed_has_reviewer",
+                    )
+                ],
             },
         ),
     ]

@@ -6,21 +6,26 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('intake', '0003_intake_questionnaire_and_consent'),
+        ("intake", "0003_intake_questionnaire_and_consent"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='consentsignature',
-            name='via',
-            field=models.CharField(default='portal', max_length=10),
+            model_name="consentsignature",
+            name="via",
+            field=models.CharField(default="portal", max_length=10),
         ),
         migrations.AlterField(
-            model_name='consentsignature',
-            name='signed_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="consentsignature",
+            name="signed_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
     ]
