@@ -24,7 +24,11 @@ run: $(VENV)/.installed
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py demo
 	@echo "ketaclinic is serving the demo clinic on http://127.0.0.1:8000 (Ctrl-C stops it)"
-	$(PY) manage.py runserver 127.0.0.1:8000
+	@# The job runner (reminders, checkpoints, pruning) runs beside the server; stopping the
+	@# server, by Ctrl-C or otherwise, stops the runner too.
+	@$(PY) manage.py run_jobs & runner=$$!; \
+	  trap 'kill $$runner 2>/dev/null; wait $$runner' EXIT INT TERM; \
+	  $(PY) manage.py runserver 127.0.0.1:8000
 
 test: $(VENV)/.installed browser-deps
 	$(PYTEST) -n $(PYTEST_WORKERS) -m "not browser"

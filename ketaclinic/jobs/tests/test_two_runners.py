@@ -152,8 +152,6 @@ def test_two_runners_send_every_due_reminder_exactly_once(runner_database):
         # One run of the reminder job per round; every other job (due only in round one)
         # ran once across both runners.
         assert state["runs"]["send_reminders"] == round_number
-        assert {name: runs for name, runs in state["runs"].items() if name != "send_reminders"} == {
-            "audit_checkpoint": 1,
-            "outcomes_schedule": 1,
-            "prune_ingestion_keys": 1,
-        } | ({"fhir_export": 1} if "fhir_export" in state["runs"] else {})
+        others = {name: runs for name, runs in state["runs"].items() if name != "send_reminders"}
+        assert {"audit_checkpoint", "outcomes_schedule", "prune_ingestion_keys"} <= set(others)
+        assert set(others.values()) == {1}, others
