@@ -368,6 +368,24 @@ def dissociation(obj) -> dict:
     return clean(resource)
 
 
+_INSTRUMENTS: dict[tuple, Any] = {}
+
+
+def parsed_instrument(definition):
+    """The parsed instrument of a definition row, once per row version per process.
+
+    ``InstrumentDefinition.instrument`` re-serialises and hashes the JSON on every call; at
+    bulk-export rates that dominated the cost of a QuestionnaireResponse.
+    """
+    key = (definition.pk, definition.version, definition.loaded_at)
+    found = _INSTRUMENTS.get(key)
+    if found is None:
+        if len(_INSTRUMENTS) > 256:
+            _INSTRUMENTS.clear()
+        found = _INSTRUMENTS[key] = definition.instrument
+    return found
+
+
 def item_components(response, instrument) -> list[dict]:
     out = []
     for item, answer in zip(instrument.items, response.answers or [], strict=False):
@@ -382,9 +400,13 @@ def item_components(response, instrument) -> list[dict]:
     return out
 
 
+def band_label(instrument, code: str) -> str:
+    return next((band.label for band in instrument.bands if band.code == code), code)
+
+
 def instrument_total(obj) -> dict:
     """The instrument's total score, with each item answer as a component."""
-    instrument = obj.instrument.instrument
+    instrument = parsed_instrument(obj.instrument)
     known = codes.instrument(obj.instrument_id)
     if known:
         code = {"coding": [codes.loinc(known["total"])], "text": f"{instrument.name} total score"}
@@ -402,7 +424,7 @@ def instrument_total(obj) -> dict:
             "encounter": ref("Encounter", obj.session_id) if obj.session_id else None,
             "effectiveDateTime": instant(obj.submitted_at),
             "valueInteger": obj.total,
-            "interpretation": [{"text": obj.band_label}] if obj.band else [],
+            "interpretation": [{"text": band_label(instrument, obj.band)}] if obj.band else [],
             "derivedFrom": [ref("QuestionnaireResponse", obj.pk)],
             "component": item_components(obj, instrument),
         }
@@ -457,7 +479,7 @@ def questionnaire(obj) -> dict:
 
 
 def questionnaire_response(obj) -> dict:
-    instrument = obj.instrument.instrument
+    instrument = parsed_instrument(obj.instrument)
     items = []
     for item, answer in zip(instrument.items, obj.answers or [], strict=False):
         entry = {"linkId": str(item.number), "text": item.text}
