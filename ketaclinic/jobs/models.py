@@ -44,6 +44,13 @@ class Job(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    @property
+    def holder_lost(self) -> bool:
+        """Claimed, but the lease ran out: its runner died; the next runner takes it over."""
+        from django.utils import timezone
+
+        return self.locked_until is not None and self.locked_until < timezone.now()
+
 
 class JobRun(models.Model):
     job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="history")

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from ketaclinic.audit.models import AuditEvent
 from ketaclinic.conftest import signed_in
@@ -45,6 +48,21 @@ def test_the_clinic_admin_sees_each_job_with_its_failures(clinic_admin, ran_jobs
     assert "SMTPServerDisconnected: Connection unexpectedly closed" in page
     event = AuditEvent.objects.filter(action="jobs.view").latest("seq")
     assert event.actor_id == clinic_admin.pk
+
+
+def test_a_job_whose_runner_died_says_another_runner_will_take_it_over(clinic_admin, ran_jobs):
+    ran_jobs.locked_by = "app-1 pid 7"
+    ran_jobs.locked_until = timezone.now() - dt.timedelta(minutes=1)
+    ran_jobs.save()
+
+    page = signed_in(clinic_admin).get("/jobs/").content.decode()
+
+    assert "another runner will take it over" in page
+
+
+def test_the_clinic_admin_finds_the_page_in_the_menu(clinic_admin, front_desk):
+    assert 'href="/jobs/"' in signed_in(clinic_admin).get("/jobs/").content.decode()
+    assert 'href="/jobs/"' not in signed_in(front_desk).get("/patients/").content.decode()
 
 
 def test_a_job_that_never_ran_says_so(clinic_admin):
