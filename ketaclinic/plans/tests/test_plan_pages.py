@@ -26,7 +26,8 @@ from ketaclinic.screening.models import Screening, ScreeningStatus
 # Chart tab and plan page budgets; both stay flat however long the course or its history.
 TAB_QUERIES = 14
 # +1: a fixed-dose (esketamine) plan reads the current weight for the concentration curve.
-PLAN_PAGE_QUERIES = 13
+# +1: the prior-authorization section (billing) reads the plan's authorization.
+PLAN_PAGE_QUERIES = 14
 
 
 @pytest.fixture
