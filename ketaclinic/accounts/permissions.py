@@ -38,6 +38,8 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "consent.sign": frozenset({Role.PATIENT}),
     # Re-sending a visit's reminder or a questionnaire link from the chart.
     "reminder.resend": frozenset({Role.FRONT_DESK, Role.PRESCRIBER, Role.NURSE}),
+    # Giving a patient a portal login: an emailed one-time set-password link.
+    "portal.invite": frozenset({Role.FRONT_DESK, Role.PRESCRIBER, Role.NURSE}),
     # Clinical entries.
     "weight.record": frozenset({Role.PRESCRIBER, Role.NURSE}),
     "diagnosis.record": frozenset({Role.PRESCRIBER}),

@@ -20,3 +20,7 @@ class IntakeConfig(AppConfig):
         from . import review_views
 
         register_tab("intake", "Intake & consent", "intake.review", review_views.intake_tab)
+
+        from . import invitations
+
+        register_tab("portal", "Portal access", "portal.invite", invitations.portal_tab)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from . import portal_views
+from . import invitations, portal_views
 
 app_name = "portal_intake"
 
@@ -12,4 +12,6 @@ urlpatterns = [
     path("intake/", portal_views.intake_form, name="intake"),
     path("consents/", portal_views.consents, name="consents"),
     path("consents/<slug:code>/", portal_views.consent_sign, name="consent_sign"),
+    # The invitation's link: no sign-in (the token is the credential), then the portal.
+    path("welcome/<uidb64>/<token>/", invitations.welcome, name="welcome"),
 ]

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from . import views
+from . import invitations, views
 
 app_name = "intake"
 
@@ -18,4 +18,10 @@ urlpatterns = [
     path("triage/<int:request_id>/status/", views.transition, name="transition"),
     path("triage/<int:request_id>/red-flag/", views.red_flag, name="red_flag"),
     path("triage/<int:request_id>/convert/", views.convert, name="convert"),
+    # Staff: a portal login for the patient (invitations.py).
+    path(
+        "patients/<int:patient_id>/portal-invitation/",
+        invitations.invite,
+        name="portal_invite",
+    ),
 ]
