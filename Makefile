@@ -24,9 +24,9 @@ run: $(VENV)/.installed
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py demo
 	@echo "ketaclinic is serving the demo clinic on http://127.0.0.1:8000 (Ctrl-C stops it)"
-	@# The job runner (reminders, checkpoints, pruning) runs beside the server; stopping the
-	@# server, by Ctrl-C or otherwise, stops the runner too.
-	@$(PY) manage.py run_jobs & runner=$$!; \
+# The job runner (reminders, checkpoints, pruning) runs beside the server, its output (the
+# demo's console emails) in var/jobs.log; stopping the server, by Ctrl-C or otherwise, stops it.
+	@$(PY) manage.py run_jobs >var/jobs.log 2>&1 & runner=$$!; \
 	  trap 'kill $$runner 2>/dev/null; wait $$runner' EXIT INT TERM; \
 	  $(PY) manage.py runserver 127.0.0.1:8000
 

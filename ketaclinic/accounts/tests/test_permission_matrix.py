@@ -554,9 +554,7 @@ OPERATIONS: list[Operation] = [
     *prior_authorization_operations(),
     *triage_operations(),
     Operation("open the audit trail", "get", lambda ctx: "/audit/", "audit.view", scoped=False),
-    Operation(
-        "open the background jobs", "get", lambda ctx: "/jobs/", "jobs.view", scoped=False
-    ),
+    Operation("open the background jobs", "get", lambda ctx: "/jobs/", "jobs.view", scoped=False),
     Operation(
         "open the portal",
         "get",
