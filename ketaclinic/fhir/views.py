@@ -87,23 +87,41 @@ def authenticate(request) -> None:
         raise FhirError(401, "login", "This session has not passed its second factor yet.")
 
 
-def resource_type_or_404(request, type_name: str) -> ResourceType:
+def supported(type_name: str) -> ResourceType:
     resource_type = get(type_name)
     if resource_type is None:
         raise FhirError(404, "not-supported", f"Resource type '{type_name}' is not supported.")
-    if not can(request.user, resource_type.permission):
-        trail.record(
-            action="access.refused",
-            request=request,
-            outcome=Outcome.REFUSED,
-            detail={"permission": resource_type.permission, "fhir_type": type_name},
-        )
-        raise FhirError(
-            403,
-            "forbidden",
-            f"Your role ({request.user.role}) may not read {type_name} resources.",
-        )
     return resource_type
+
+
+def require_permission(request, resource_type: ResourceType, patient_id: int | None) -> None:
+    """403 for a role the matrix does not give the type's permission (audited)."""
+    if can(request.user, resource_type.permission):
+        return
+    trail.record(
+        action="access.refused",
+        request=request,
+        patient_id=patient_id,
+        outcome=Outcome.REFUSED,
+        detail={"permission": resource_type.permission, "fhir_type": resource_type.name},
+    )
+    raise FhirError(
+        403,
+        "forbidden",
+        f"Your role ({request.user.role}) may not read {resource_type.name} resources.",
+    )
+
+
+def not_theirs(request, patient_id: int | None, what: str) -> FhirError:
+    """404 for what the caller may not see, exactly as for what does not exist (audited)."""
+    trail.record(
+        action="access.refused",
+        request=request,
+        patient_id=patient_id,
+        outcome=Outcome.REFUSED,
+        detail={"fhir": what, "reason": "not found or not this caller's"},
+    )
+    return FhirError(404, "not-found", f"{what} is not known.")
 
 
 def own_patient_ids(user) -> list[int] | None:
@@ -178,21 +196,22 @@ def base_url(request) -> str:
 
 @fhir_view
 def read(request, resource_type: str, resource_id: str):
-    kind = resource_type_or_404(request, resource_type)
+    kind = supported(resource_type)
+    what = f"{resource_type}/{resource_id}"
     found = kind.source_for(resource_id)
     lookup = found[0].find(found[1]) if found else None
     if lookup is None:
-        raise FhirError(404, "not-found", f"{resource_type}/{resource_id} is not known.")
+        raise FhirError(404, "not-found", f"{what} is not known.")
     source = found[0]
-    obj = visible(source, kind, source.queryset().filter(lookup), request.user).first()
+    rows = source.queryset().filter(lookup)
+    owner = owner_of(source, rows)
+    own = own_patient_ids(request.user)
+    if own is not None and source.patient_field and owner not in own:
+        raise not_theirs(request, owner, what)
+    require_permission(request, kind, owner)
+    obj = rows.first()
     if obj is None:
-        trail.record(
-            action="access.refused",
-            request=request,
-            outcome=Outcome.REFUSED,
-            detail={"fhir": f"{resource_type}/{resource_id}", "reason": "not found or not theirs"},
-        )
-        raise FhirError(404, "not-found", f"{resource_type}/{resource_id} is not known.")
+        raise not_theirs(request, None, what)
     resource = source.to_fhir(obj)
     patient_ids = fhir_search.patients_of([resource])
     trail.record(
@@ -204,16 +223,26 @@ def read(request, resource_type: str, resource_id: str):
     return respond(resource)
 
 
+def owner_of(source: Source, rows: QuerySet) -> int | None:
+    """The patient a row belongs to (for the access check and the audit row), if any."""
+    if source.patient_field is None:
+        return None
+    return rows.values_list(source.patient_field, flat=True).first()
+
+
 # --- search -------------------------------------------------------------------------------
 
 
 @fhir_view
 def search(request, resource_type: str):
-    kind = resource_type_or_404(request, resource_type)
+    kind = supported(resource_type)
     try:
         query = fhir_search.parse(request.GET, kind)
     except fhir_search.BadParameter as problem:
         raise FhirError(problem.status, problem.code, str(problem), problem.name) from None
+    asked = sorted({patient for alternatives in query.patients for patient in alternatives})
+    refuse_other_patients(request, asked)
+    require_permission(request, kind, asked[0] if len(asked) == 1 else None)
     page, total = fhir_search.page(
         kind, query, restrict=lambda source, qs: visible(source, kind, qs, request.user)
     )
@@ -230,6 +259,16 @@ def search(request, resource_type: str):
         },
     )
     return respond(bundle(request, resource_type, query, page, total))
+
+
+def refuse_other_patients(request, asked: list[int]) -> None:
+    """A patient searching by another patient's id gets 404, as on every other URL."""
+    own = own_patient_ids(request.user)
+    if own is None:
+        return
+    others = [patient for patient in asked if patient not in own]
+    if others:
+        raise not_theirs(request, others[0], f"Patient/{others[0]}")
 
 
 def bundle(request, type_name: str, query, page: list[dict], total: int) -> dict:
