@@ -164,6 +164,7 @@ TAB_PERMISSIONS: dict[str, str] = {
     "coverage": "coverage.view",
     "intake": "intake.review",
     "reminders": "reminder.resend",
+    "portal": "portal.invite",
     "changes": "patient.view_changes",
 }
 
@@ -347,6 +348,18 @@ def triage_operations() -> list[Operation]:
             data=lambda ctx: {"sex": "female"}, stored=patient_count,
         ),
     ]  # fmt: skip
+
+
+def invitation_url(ctx: Context) -> str:
+    """The invitation needs an email on the record: give the target one first."""
+    Patient.objects.filter(pk=ctx.patient.pk).update(email="ada@example.org")
+    return f"/patients/{ctx.patient.pk}/portal-invitation/"
+
+
+def invitations_sent(ctx: Context) -> int:
+    return AuditEvent.objects.filter(
+        action="portal_invite.sent", outcome=Outcome.SUCCESS, patient_id=ctx.patient.pk
+    ).count()
 
 
 def coverage_count(ctx: Context) -> int:
@@ -553,6 +566,14 @@ OPERATIONS: list[Operation] = [
     *coverage_operations(),
     *prior_authorization_operations(),
     *triage_operations(),
+    Operation(
+        "invite a patient to the portal",
+        "post",
+        invitation_url,
+        "portal.invite",
+        ok=302,
+        stored=invitations_sent,
+    ),
     Operation("open the audit trail", "get", lambda ctx: "/audit/", "audit.view", scoped=False),
     # Issue #14: the FHIR face answers by the same matrix (OperationOutcome bodies).
     Operation(
@@ -574,6 +595,34 @@ OPERATIONS: list[Operation] = [
         "get",
         lambda ctx: "/fhir/R4/AuditEvent",
         "audit.view",
+        api=True,
+        scoped=False,
+    ),
+    # Bulk Data export (issue #14): the permission is checked before the request itself,
+    # so an allowed caller sending no 'Prefer: respond-async' (as here) gets 400.
+    Operation(
+        "start a whole-clinic bulk export (FHIR)",
+        "get",
+        lambda ctx: "/fhir/R4/$export",
+        "fhir.export_system",
+        api=True,
+        scoped=False,
+        ok=400,
+    ),
+    Operation(
+        "start an all-patients bulk export (FHIR)",
+        "get",
+        lambda ctx: "/fhir/R4/Patient/$export",
+        "fhir.export",
+        api=True,
+        scoped=False,
+        ok=400,
+    ),
+    Operation(
+        "list the cohort groups (FHIR)",
+        "get",
+        lambda ctx: "/fhir/R4/Group",
+        "fhir.export",
         api=True,
         scoped=False,
     ),
