@@ -467,6 +467,99 @@ def prior_authorization_operations() -> list[Operation]:
     ]
 
 
+def payment_count(ctx: Context) -> int:
+    from ketaclinic.billing.models import Payment
+
+    return Payment.objects.filter(patient=ctx.patient).count()
+
+
+def fee_schedule_count(ctx: Context) -> int:
+    from ketaclinic.billing.models import FeeSchedule
+
+    return FeeSchedule.objects.count()
+
+
+MONTH = "from=2026-03-01&to=2026-03-31"
+
+
+def charges_operations() -> list[Operation]:
+    """Billing charges (issue #13): staff see charges; the desk takes payments and exports;
+    a clinic admin prices. Session-level confirm and corrections: billing/tests."""
+    return [
+        Operation(
+            "open the charges tab",
+            "get",
+            lambda ctx: f"/patients/{ctx.patient.pk}/tab/charges/",
+            "charges.view",
+            for_patients="portal",
+        ),
+        Operation(
+            "list charges (API)",
+            "get",
+            lambda ctx: f"/api/v1/patients/{ctx.patient.pk}/charges",
+            "charges.view",
+            api=True,
+        ),
+        Operation(
+            "open a superbill for dates",
+            "get",
+            lambda ctx: f"/billing/patients/{ctx.patient.pk}/superbill/?{MONTH}",
+            "charges.view",
+        ),
+        Operation(
+            "download a superbill for dates",
+            "get",
+            lambda ctx: f"/billing/patients/{ctx.patient.pk}/superbill.pdf?{MONTH}",
+            "charges.view",
+        ),
+        Operation(
+            "record a payment (API)",
+            "post",
+            lambda ctx: f"/api/v1/patients/{ctx.patient.pk}/payments",
+            "payment.record",
+            api=True,
+            ok=201,
+            data=lambda ctx: {"amount": "50.00", "method": "card", "received_on": "2026-03-02"},
+            stored=payment_count,
+        ),
+        Operation(
+            "export charges",
+            "get",
+            lambda ctx: f"/billing/charges/export.csv?{MONTH}",
+            "charges.export",
+            scoped=False,
+        ),
+        Operation(
+            "code a session (API)",
+            "post",
+            lambda ctx: "/api/v1/billing/code-session",
+            "charges.calculate",
+            api=True,
+            scoped=False,
+            data=lambda ctx: {"route": "esketamine", "delivered_dose_mg": 56},
+        ),
+        Operation(
+            "read the fee schedule (API)",
+            "get",
+            lambda ctx: "/api/v1/billing/fee-schedule",
+            "fee_schedule.view",
+            api=True,
+            scoped=False,
+        ),
+        Operation(
+            "change the fee schedule (API)",
+            "post",
+            lambda ctx: "/api/v1/billing/fee-schedule",
+            "fee_schedule.edit",
+            api=True,
+            scoped=False,
+            ok=201,
+            data=lambda ctx: {"amounts": {"G2082": "400.00"}, "note": "demo"},
+            stored=fee_schedule_count,
+        ),
+    ]
+
+
 OPERATIONS: list[Operation] = [
     Operation(
         "list patients",
@@ -564,6 +657,7 @@ OPERATIONS: list[Operation] = [
         stored=entry_count("weights"),
     ),
     *coverage_operations(),
+    *charges_operations(),
     *prior_authorization_operations(),
     *triage_operations(),
     Operation(
