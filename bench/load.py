@@ -297,7 +297,9 @@ def people(base: str, cast: dict, tally: dict):
     return [Nurse, FrontDesk, Prescriber, Admin, Monitor, PortalPatient]
 
 
-def run_load(base: str, cast: dict, seconds: float, tally: dict):
+def run_load(base: str, cast: dict, seconds: float, tally: dict, server_pid: int):
+    """Start everyone, let them sign in (Argon2 hashing is slow by design, and not what a
+    clinic feels all day), then measure ``seconds``: statistics and CPU from that moment."""
     import gevent
     from locust.env import Environment
 
@@ -305,10 +307,22 @@ def run_load(base: str, cast: dict, seconds: float, tally: dict):
     env = Environment(user_classes=classes)
     runner = env.create_local_runner()
     total = sum(cast["counts"].values())
+    warmup = max(20.0, total * 0.5)
+    measured = {"cpu": 0.0}
+
+    def begin() -> None:
+        env.stats.reset_all()
+        measured["cpu"] = tree_cpu_seconds(server_pid)
+
+    def end() -> None:
+        measured["cpu"] = tree_cpu_seconds(server_pid) - measured["cpu"]
+        runner.quit()
+
     runner.start(total, spawn_rate=max(5, total / 10))
-    gevent.spawn_later(seconds, runner.quit)
+    gevent.spawn_later(warmup, begin)
+    gevent.spawn_later(warmup + seconds, end)
     runner.greenlet.join()
-    return env.stats
+    return env.stats, measured["cpu"]
 
 
 def summarise(stats) -> list[dict]:
@@ -429,9 +443,7 @@ def main() -> int:
         for share in stages:
             cast["counts"] = scaled_counts(share)
             seconds = args.minutes * 60 / len(stages)
-            cpu_before = tree_cpu_seconds(server.pid)
-            stats = run_load(base, cast, seconds, tally)
-            cpu = tree_cpu_seconds(server.pid) - cpu_before
+            stats, cpu = run_load(base, cast, seconds, tally, server.pid)
             rows = summarise(stats)
             print(f"\npeople: {cast['counts']}")
             print_rows(rows, seconds, cpu)

@@ -18,9 +18,10 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
+from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count, Max, OuterRef, Q, Subquery
+from django.db.models import Count, Max, OuterRef, Q, Subquery, Value
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -472,15 +473,30 @@ def floor_version(now: dt.datetime) -> str:
         .values_list("pk", "status", "chair_id", "dose_started_at", "dose_ended_at")
     )
     ids = [s[0] for s in sessions]
-    marks = [
-        VitalReading.objects.filter(session_id__in=ids).aggregate(m=Max("pk"))["m"],
-        InfusionEvent.objects.filter(session_id__in=ids).aggregate(m=Max("pk"))["m"],
-        SafetyAlert.objects.filter(session_id__in=ids).aggregate(
-            m=Max("pk"), acked=Count("pk", filter=Q(acknowledged_at__isnull=False))
-        ),
-        AuditEvent.objects.filter(action="session.entry_in_error").aggregate(m=Max("pk"))["m"],
-        int(now.timestamp()) // VERSION_SECONDS,
-    ]
+
+    def mark(number: int, rows, aggregate) -> Any:
+        # One row (number, value) per mark, so that every mark comes back in one query.
+        return (
+            rows.order_by()
+            .annotate(mark=Value(number))
+            .values("mark")
+            .annotate(v=aggregate)
+            .values_list("mark", "v")
+        )
+
+    in_floor = Q(session_id__in=ids)
+    marks = sorted(
+        mark(1, VitalReading.objects.filter(in_floor), Max("pk")).union(
+            mark(2, InfusionEvent.objects.filter(in_floor), Max("pk")),
+            mark(3, SafetyAlert.objects.filter(in_floor), Max("pk")),
+            mark(
+                4, SafetyAlert.objects.filter(in_floor, acknowledged_at__isnull=False), Count("pk")
+            ),
+            mark(5, AuditEvent.objects.filter(action="session.entry_in_error"), Max("pk")),
+            all=True,
+        )
+    )
+    marks.append(int(now.timestamp()) // VERSION_SECONDS)
     return hashlib.sha1(repr((sessions, marks)).encode(), usedforsecurity=False).hexdigest()[:16]
 
 
