@@ -9,11 +9,11 @@ import datetime as dt
 import re
 
 import pytest
+from django.core import mail
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from ketaclinic.accounts.roles import Role
-from ketaclinic.conftest import PASSWORD, make_user, sign_in
+from ketaclinic.conftest import sign_in
 from ketaclinic.demo import clinic
 from ketaclinic.intake.models import (
     ConsentSignature,
@@ -120,13 +120,17 @@ def test_a_strangers_request_becomes_a_prepared_patient_awaiting_screening(page,
     assert patient is not None
     assert (patient.given_name, patient.family_name) == ("Noor", "Haddad")
 
-    # Conversion does not create a portal account; the clinic gives one the way it does
-    # today (an account with the patient role, linked to the record in the admin).
-    patient.user = make_user("noor", Role.PATIENT)
-    patient.save(update_fields=["user"])
-
-    sign_in(phone, "noor", PASSWORD)
-    phone.goto("/portal/")
+    # The front desk invites the new patient to the portal; the emailed link (locmem
+    # backend in tests) lets them choose a password and lands them on the portal.
+    page.get_by_role("button", name="Invite to the portal").click()
+    expect(page.get_by_text("Portal invitation sent to noor@example.org")).to_be_visible()
+    link = re.search(r"/portal/welcome/\S+/", mail.outbox[-1].body).group(0)
+    phone.goto(link)
+    expect(phone.locator("h1")).to_contain_text("Welcome to your patient portal")
+    phone.locator('input[name="new_password1"]').fill("lantern-orchard-velvet-42")
+    phone.locator('input[name="new_password2"]').fill("lantern-orchard-velvet-42")
+    phone.get_by_role("button", name="Set my password").click()
+    expect(phone.get_by_text("Your password is set")).to_be_visible()
     complete_intake(phone)
     sign_the_iv_consent(phone)
     assert ConsentSignature.objects.filter(patient=patient, document_code="iv_ketamine").exists()
