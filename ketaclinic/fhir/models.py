@@ -3,3 +3,4 @@
 from __future__ import annotations
 
 from .bulk_models import ExportJob, ExportLevel, ExportStatus  # noqa: F401
+from .staging_models import StagedImport, StagedItem, StagedStatus  # noqa: F401
