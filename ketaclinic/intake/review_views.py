@@ -17,7 +17,7 @@ from ketaclinic.patients.access import access_patient, refuse
 from ketaclinic.patients.models import Patient, TreatmentKind, TrialOutcome
 from ketaclinic.patients.views import chart_context
 
-from . import consent, consent_services, questionnaire_services
+from . import consent, consent_services, questionnaire_services, withdrawal
 from .questionnaire_models import IntakeItem, ItemStatus
 
 TAB = "intake"
@@ -56,7 +56,7 @@ def intake_tab(request, patient: Patient) -> dict:
         "trial_outcomes": TrialOutcome.choices,
         "treatment_kinds": TreatmentKind.choices,
         "consents": consents,
-        "consent_signatures": consent_services.signatures(patient),
+        "consent_signatures": withdrawal.signature_history(patient),  # withdrawn ones too
     }
 
 
