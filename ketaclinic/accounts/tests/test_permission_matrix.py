@@ -356,6 +356,19 @@ def invitation_url(ctx: Context) -> str:
     return f"/patients/{ctx.patient.pk}/portal-invitation/"
 
 
+def withdrawal_url(ctx: Context) -> str:
+    """The confirmation page for withdrawing patient A's signed IV consent."""
+    from ketaclinic.intake.models import ConsentSignature
+
+    signature, _ = ConsentSignature.objects.get_or_create(
+        patient=ctx.patient,
+        document_code="iv_ketamine",
+        document_version=1,
+        defaults={"document_title": "IV ketamine", "text_sha256": "0" * 64, "typed_name": "Ada"},
+    )
+    return f"/portal/consents/withdraw/{signature.pk}/"
+
+
 def invitations_sent(ctx: Context) -> int:
     return AuditEvent.objects.filter(
         action="portal_invite.sent", outcome=Outcome.SUCCESS, patient_id=ctx.patient.pk
@@ -741,6 +754,14 @@ OPERATIONS: list[Operation] = [
         "open the consent forms",
         "get",
         lambda ctx: "/portal/consents/",
+        "consent.sign",
+        scoped=False,
+        patients_only=True,
+    ),
+    Operation(
+        "open the consent withdrawal",
+        "get",
+        withdrawal_url,
         "consent.sign",
         scoped=False,
         patients_only=True,
