@@ -23,6 +23,7 @@ from ketaclinic.audit.models import Outcome
 from .mfa import ENROLLED_SESSION_KEY, has_device, must_use_second_factor, required_by_policy
 
 API_PREFIX = "/api/"
+FHIR_PREFIX = "/fhir/"
 SECOND_FACTOR_API_MESSAGE = (
     "This session has not passed its second factor (authenticator code or passkey) yet: "
     "verify it at /accounts/mfa/verify/ or use a bearer token."
@@ -51,7 +52,7 @@ class SecondFactorMiddleware:
             # Their device was removed since sign-in (mfa_reset) and nothing requires one.
             request.session[ENROLLED_SESSION_KEY] = False
             return self.get_response(request)
-        if request.path.startswith(API_PREFIX):
+        if request.path.startswith((API_PREFIX, FHIR_PREFIX)):
             return self.hold_back_api(request)
         return self.send_to_second_step(request, enrolled=enrolled)
 
@@ -66,6 +67,8 @@ class SecondFactorMiddleware:
             outcome=Outcome.REFUSED,
             detail={"via": "api"},
         )
+        if request.path.startswith(FHIR_PREFIX):
+            return fhir_unauthorized()
         return JsonResponse({"message": SECOND_FACTOR_API_MESSAGE, "errors": []}, status=401)
 
     @staticmethod
@@ -77,3 +80,12 @@ class SecondFactorMiddleware:
             response["HX-Redirect"] = target
             return response
         return redirect(target)
+
+
+def fhir_unauthorized() -> JsonResponse:
+    """The FHIR face answers in FHIR: an OperationOutcome, as its own errors are."""
+    outcome = {
+        "resourceType": "OperationOutcome",
+        "issue": [{"severity": "error", "code": "login", "diagnostics": SECOND_FACTOR_API_MESSAGE}],
+    }
+    return JsonResponse(outcome, status=401, content_type="application/fhir+json")

@@ -172,3 +172,24 @@ def test_the_admin_never_shows_an_authenticators_key_or_recovery_codes(mfa_on, s
     page = client.get(f"/admin/otp_static/staticdevice/{static.pk}/change/")
     assert page.status_code == 200
     assert not any(code.encode() in page.content for code in codes)
+
+
+def test_the_fhir_face_answers_an_unverified_session_with_an_operation_outcome(
+    mfa_on, nurse, patient_a
+):
+    response = password_only(nurse).get(f"/fhir/R4/Patient/{patient_a.pk}")
+    assert response.status_code == 401
+    assert response["Content-Type"].startswith("application/fhir+json")
+    body = response.json()
+    assert body["resourceType"] == "OperationOutcome"
+    assert "second factor" in body["issue"][0]["diagnostics"]
+
+
+def test_a_bearer_token_reads_fhir_even_beside_an_unverified_session(mfa_on, nurse, patient_a):
+    out = StringIO()
+    call_command("token_create", "nurse", stdout=out)
+    raw = out.getvalue().strip()
+    held = password_only(nurse)
+    response = held.get(f"/fhir/R4/Patient/{patient_a.pk}", HTTP_AUTHORIZATION=f"Bearer {raw}")
+    assert response.status_code == 200
+    assert response.json()["resourceType"] == "Patient"
