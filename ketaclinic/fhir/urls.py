@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from django.urls import path
 
-from . import bulk, views
+from . import bulk, imports, views
 
 app_name = "fhir"
 
 urlpatterns = [
+    path("", imports.receive, name="import"),
     path("metadata", views.metadata, name="metadata"),
     # Bulk Data export and Groups (ketaclinic.fhir.bulk), before the generic type routes.
     path("$export", bulk.export_system, name="export"),

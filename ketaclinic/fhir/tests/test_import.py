@@ -1,0 +1,117 @@
+"""POST /fhir/R4/: a Bundle from another EHR is validated, staged with its origin, never merged."""
+
+from __future__ import annotations
+
+import json
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.test import Client
+
+from ketaclinic.audit.models import AuditEvent
+from ketaclinic.fhir.staging_models import StagedImport, StagedItem, StagedStatus
+from ketaclinic.patients.models import Diagnosis, Patient
+
+pytestmark = pytest.mark.django_db
+
+
+def token_client(user) -> Client:
+    out = StringIO()
+    call_command("token_create", user.username, "--name", "ehr", stdout=out)
+    return Client(HTTP_AUTHORIZATION=f"Bearer {out.getvalue().strip().split()[-1]}")
+
+
+def bundle(*resources, kind="collection") -> dict:
+    return {
+        "resourceType": "Bundle",
+        "id": "referral-42",
+        "meta": {"source": "https://ehr.example.org"},
+        "type": kind,
+        "entry": [{"resource": r} for r in resources],
+    }
+
+
+PATIENT = {
+    "resourceType": "Patient",
+    "name": [{"family": "Alvarez", "given": ["Ada"]}],
+    "birthDate": "1980-05-17",
+}
+CONDITION = {
+    "resourceType": "Condition",
+    "subject": {"reference": "Patient/x"},
+    "code": {"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "F33.2"}]},
+}
+
+
+def post(client: Client, body) -> object:
+    return client.post("/fhir/R4/", json.dumps(body), content_type="application/fhir+json")
+
+
+def test_a_bundle_is_staged_with_its_origin_and_the_match_offered(prescriber, patient_a):
+    diagnoses_before = Diagnosis.objects.count()
+    response = post(token_client(prescriber), bundle(PATIENT, CONDITION, kind="transaction"))
+    assert response.status_code == 201, response.content
+    staged = StagedImport.objects.get()
+    assert staged.sender == "https://ehr.example.org"
+    assert staged.bundle_id == "referral-42"
+    assert staged.received_by == prescriber
+    assert staged.candidate_ids == [patient_a.pk]  # offered, not merged
+    item = StagedItem.objects.get()
+    assert item.resource_type == "Condition"
+    assert item.status == StagedStatus.PENDING
+    assert Diagnosis.objects.count() == diagnoses_before
+    assert Patient.objects.count() == 1
+    assert AuditEvent.objects.filter(action="fhir.import.staged").exists()
+
+
+def test_a_new_person_is_offered_no_match(prescriber):
+    post(token_client(prescriber), bundle(PATIENT | {"birthDate": "1970-01-01"}, CONDITION))
+    assert StagedImport.objects.get().candidate_ids == []
+
+
+@pytest.mark.parametrize(
+    ("body", "expression"),
+    [
+        (bundle(PATIENT, CONDITION | {"code": "F33.2"}), "Bundle.entry[1].resource.code"),
+        (bundle(PATIENT, {"resourceType": "Appointment"}), "Bundle.entry[1].resource.resourceType"),
+        (bundle(CONDITION), "Bundle.entry"),
+        (bundle(PATIENT, PATIENT), "Bundle.entry"),
+        (bundle(PATIENT, kind="searchset"), "Bundle.type"),
+        ({"resourceType": "Patient"}, "Bundle"),
+        (bundle(PATIENT, "text"), "Bundle.entry[1].resource"),
+    ],
+)
+def test_a_bad_bundle_is_422_naming_the_entry_and_path(prescriber, body, expression):
+    response = post(token_client(prescriber), body)
+    assert response.status_code == 422, response.content
+    issue = response.json()["issue"][0]
+    assert issue["expression"][0].startswith(expression)
+    assert not StagedImport.objects.exists()
+
+
+def test_bodies_that_are_not_json_are_400(prescriber):
+    client = token_client(prescriber)
+    nul = json.dumps(bundle(PATIENT | {"gender": "female\x00"}))
+    for raw in ("{", "NaN", '{"resourceType": "Bundle", "x": "\\u0000', nul):
+        response = client.post("/fhir/R4/", raw, content_type="application/fhir+json")
+        assert response.status_code == 400
+    not_utf8 = client.post("/fhir/R4/", b"\xff\xfe{}", content_type="application/fhir+json")
+    assert not_utf8.status_code == 400
+
+
+def test_only_clinicians_import(front_desk, patient_a):
+    response = post(token_client(front_desk), bundle(PATIENT, CONDITION))
+    assert response.status_code == 403
+    assert not StagedImport.objects.exists()
+
+
+def test_a_patient_cannot_import(patient_a):
+    assert post(token_client(patient_a.user), bundle(PATIENT)).status_code == 403
+
+
+def test_importing_needs_a_bearer_token(prescriber):
+    client = Client()
+    client.force_login(prescriber)
+    assert post(client, bundle(PATIENT)).status_code == 401
+    assert post(Client(), bundle(PATIENT)).status_code == 401
