@@ -115,3 +115,63 @@ def test_importing_needs_a_bearer_token(prescriber):
     client.force_login(prescriber)
     assert post(client, bundle(PATIENT)).status_code == 401
     assert post(Client(), bundle(PATIENT)).status_code == 401
+
+
+# --- deciding on staged items (ketaclinic.fhir.staging) -------------------------------------
+
+
+def staged_condition(prescriber, extra=None):
+    post(token_client(prescriber), bundle(PATIENT, CONDITION | (extra or {})))
+    return StagedItem.objects.get(resource_type="Condition")
+
+
+def as_request(user):
+    from django.test import RequestFactory
+
+    request = RequestFactory().post("/")
+    request.user = user
+    return request
+
+
+def test_accepting_a_condition_creates_the_diagnosis_with_its_origin(prescriber, patient_a):
+    from ketaclinic.fhir import staging
+
+    item = staged_condition(prescriber, {"onsetDateTime": "2019-04-02"})
+    diagnosis = staging.accept(request=as_request(prescriber), item=item, patient=patient_a)
+    diagnosis.refresh_from_db()
+    assert diagnosis.patient == patient_a
+    assert diagnosis.icd10_code == "F33.2"
+    assert str(diagnosis.onset_on) == "2019-04-02"
+    assert diagnosis.recorded_by == prescriber
+    assert "https://ehr.example.org" in diagnosis.notes
+    assert "referral-42" in diagnosis.notes
+    assert item.status == StagedStatus.ACCEPTED
+    assert item.decided_by == prescriber
+    assert AuditEvent.objects.filter(
+        action="fhir.import.accepted", patient_id=patient_a.pk
+    ).exists()
+    with pytest.raises(staging.CannotAccept):
+        staging.accept(request=as_request(prescriber), item=item, patient=patient_a)
+    assert Diagnosis.objects.filter(patient=patient_a).count() == 1
+
+
+def test_a_condition_without_icd10_cm_is_not_accepted(prescriber, patient_a):
+    from ketaclinic.fhir import staging
+
+    item = staged_condition(prescriber, {"code": {"text": "low mood"}})
+    with pytest.raises(staging.CannotAccept) as refused:
+        staging.accept(request=as_request(prescriber), item=item, patient=patient_a)
+    assert refused.value.field == "code"
+    item.refresh_from_db()
+    assert item.status == StagedStatus.PENDING
+    assert not Diagnosis.objects.exists()
+
+
+def test_rejecting_leaves_the_record_alone(prescriber, patient_a):
+    from ketaclinic.fhir import staging
+
+    item = staged_condition(prescriber)
+    staging.reject(request=as_request(prescriber), item=item)
+    assert item.status == StagedStatus.REJECTED
+    assert not Diagnosis.objects.exists()
+    assert AuditEvent.objects.filter(action="fhir.import.rejected").exists()
