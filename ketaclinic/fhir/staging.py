@@ -104,3 +104,32 @@ def reject(*, request, item: StagedItem) -> None:
             detail={"item": item.pk, "type": item.resource_type},
         )
     item.refresh_from_db()
+
+
+def create_patient(
+    *, request, staged, confirm_duplicate: bool = False, confirmed_ids=None
+) -> Patient:
+    """A new clinic patient from the bundle's Patient, through the patients service: a
+    match by the duplicate check is refused (DuplicatePatient, 409) unless confirmed."""
+    sent = staged.patient_resource
+    name = (sent.get("name") or [{}])[0]
+    born = sent.get("birthDate") or ""
+    patient = Patient(
+        given_name=" ".join(name.get("given") or []),
+        family_name=name.get("family") or "",
+        date_of_birth=dt.date.fromisoformat(born) if len(born) == 10 else None,
+        sex=sent.get("gender") or "unknown",
+    )
+    created = services.patient_create(
+        request=request,
+        patient=patient,
+        confirm_duplicate=confirm_duplicate,
+        confirmed_ids=confirmed_ids,
+    )
+    trail.record(
+        action="fhir.import.patient_created",
+        request=request,
+        patient=created,
+        detail={"import": staged.pk, "sender": staged.sender, "bundle": staged.bundle_id},
+    )
+    return created
