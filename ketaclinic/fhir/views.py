@@ -159,6 +159,19 @@ def metadata(request):
         }
         for name, resource_type in registry().items()
     ]
+    resources.append(
+        {
+            "type": "Group",
+            "documentation": "Cohorts for bulk export: active-plans, protocol-<code>",
+            "interaction": [{"code": "read"}, {"code": "search-type"}],
+            "operation": [
+                {
+                    "name": "export",
+                    "definition": "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/group-export",
+                }
+            ],
+        }
+    )
     body = {
         "resourceType": "CapabilityStatement",
         "status": "active",
@@ -167,6 +180,7 @@ def metadata(request):
         "kind": "instance",
         "software": {"name": "ketaclinic"},
         "implementation": {"description": "ketaclinic FHIR R4", "url": base_url(request)},
+        "instantiates": ["http://hl7.org/fhir/uv/bulkdata/CapabilityStatement/bulk-data"],
         "fhirVersion": FHIR_VERSION,
         "format": ["json"],
         "rest": [
@@ -180,6 +194,23 @@ def metadata(request):
                 "resource": resources,
                 "searchParam": [
                     {"name": "_count", "type": "number", "documentation": "Page size"},
+                ],
+                # Bulk Data export and import (ketaclinic.fhir.bulk, .imports).
+                "interaction": [
+                    {
+                        "code": "transaction",
+                        "documentation": "POST a transaction or collection Bundle (Patient, "
+                        "Condition, MedicationStatement, AllergyIntolerance, Observation): "
+                        "validated and staged for a clinician to accept, never merged",
+                    }
+                ],
+                "operation": [
+                    {
+                        "name": "export",
+                        "definition": "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/export",
+                        "documentation": "$export, Patient/$export, Group/{id}/$export "
+                        "(Prefer: respond-async; _type, _since; NDJSON)",
+                    }
                 ],
             }
         ],

@@ -325,3 +325,12 @@ def test_a_bearer_token_runs_an_export(clinic_admin, patient_a):
     work()
     assert client.get(status).status_code == 200
     assert client.delete(status).status_code == 202
+
+
+def test_the_capability_statement_lists_export_groups_and_import(clinic_admin):
+    body = Client().get("/fhir/R4/metadata").json()
+    validate(body)
+    rest = body["rest"][0]
+    assert [op["name"] for op in rest["operation"]] == ["export"]
+    assert [i["code"] for i in rest["interaction"]] == ["transaction"]
+    assert "Group" in [r["type"] for r in rest["resource"]]
