@@ -113,7 +113,20 @@ def main() -> int:
         print(f"demo clinic loaded and static collected in {time.perf_counter() - started:.0f} s")
         port = free_port()
         server = subprocess.Popen(
-            [PYTHON, "-m", "gunicorn", "ketaclinic.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", str(args.workers), "--threads", "2", "--log-level", "warning"],
+            [
+                PYTHON,
+                "-m",
+                "gunicorn",
+                "ketaclinic.wsgi",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--workers",
+                str(args.workers),
+                "--threads",
+                "2",
+                "--log-level",
+                "warning",
+            ],
             cwd=ROOT,
             env=env,
         )
