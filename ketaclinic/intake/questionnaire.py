@@ -212,8 +212,12 @@ def reported_items(clean: Mapping[str, Any]) -> list[ReportedItem]:
         )
     contact = clean["emergency_contact"]
     items.append(
-        ReportedItem("contact", f"Emergency contact: {contact['name']}, {contact['phone']}", contact)
+        ReportedItem(
+            "contact", f"Emergency contact: {contact['name']}, {contact['phone']}", contact
+        )
     )
     driver = clean["driver"]
-    items.append(ReportedItem("driver", f"Drives me home: {driver['name']}, {driver['phone']}", driver))
+    items.append(
+        ReportedItem("driver", f"Drives me home: {driver['name']}, {driver['phone']}", driver)
+    )
     return items

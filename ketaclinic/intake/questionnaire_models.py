@@ -56,9 +56,7 @@ class IntakeItem(models.Model):
     data = models.JSONField(default=dict)
     # The screening finding the answer states, when it states one ("" otherwise).
     finding = models.CharField(max_length=60, blank=True)
-    status = models.CharField(
-        max_length=12, choices=ItemStatus.choices, default=ItemStatus.PENDING
-    )
+    status = models.CharField(max_length=12, choices=ItemStatus.choices, default=ItemStatus.PENDING)
     reviewed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )

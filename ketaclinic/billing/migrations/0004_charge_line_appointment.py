@@ -5,16 +5,21 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('billing', '0003_sqlite_charge_delete_trigger_off'),
-        ('scheduling', '0004_patient_no_overlap_guard'),
+        ("billing", "0003_sqlite_charge_delete_trigger_off"),
+        ("scheduling", "0004_patient_no_overlap_guard"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='chargeline',
-            name='appointment',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='charge_lines', to='scheduling.appointment'),
+            model_name="chargeline",
+            name="appointment",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="charge_lines",
+                to="scheduling.appointment",
+            ),
         ),
     ]

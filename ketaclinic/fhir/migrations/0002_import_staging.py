@@ -6,40 +6,83 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('fhir', '0001_bulk_export_jobs'),
+        ("fhir", "0001_bulk_export_jobs"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='StagedImport',
+            name="StagedImport",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('sender', models.CharField(max_length=200)),
-                ('bundle_id', models.CharField(blank=True, max_length=64)),
-                ('bundle_type', models.CharField(max_length=20)),
-                ('received_at', models.DateTimeField(auto_now_add=True)),
-                ('patient_resource', models.JSONField()),
-                ('candidate_ids', models.JSONField(default=list)),
-                ('received_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='fhir_imports', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("sender", models.CharField(max_length=200)),
+                ("bundle_id", models.CharField(blank=True, max_length=64)),
+                ("bundle_type", models.CharField(max_length=20)),
+                ("received_at", models.DateTimeField(auto_now_add=True)),
+                ("patient_resource", models.JSONField()),
+                ("candidate_ids", models.JSONField(default=list)),
+                (
+                    "received_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="fhir_imports",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='StagedItem',
+            name="StagedItem",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('entry_index', models.PositiveIntegerField()),
-                ('resource_type', models.CharField(max_length=40)),
-                ('resource', models.JSONField()),
-                ('status', models.CharField(choices=[('pending', 'Awaiting review'), ('accepted', 'Accepted'), ('rejected', 'Rejected')], default='pending', max_length=10)),
-                ('decided_at', models.DateTimeField(blank=True, null=True)),
-                ('decided_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('staged_import', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='items', to='fhir.stagedimport')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("entry_index", models.PositiveIntegerField()),
+                ("resource_type", models.CharField(max_length=40)),
+                ("resource", models.JSONField()),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Awaiting review"),
+                            ("accepted", "Accepted"),
+                            ("rejected", "Rejected"),
+                        ],
+                        default="pending",
+                        max_length=10,
+                    ),
+                ),
+                ("decided_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "decided_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "staged_import",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="items",
+                        to="fhir.stagedimport",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['staged_import', 'entry_index'],
+                "ordering": ["staged_import", "entry_index"],
             },
         ),
     ]
