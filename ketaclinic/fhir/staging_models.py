@@ -23,6 +23,15 @@ class StagedImport(models.Model):
     # The bundle's patient as sent, and the clinic patients the duplicate check matched.
     patient_resource = models.JSONField()
     candidate_ids = models.JSONField(default=list)
+    # The clinic patient a clinician filed the bundle under (created from it, or a match
+    # confirmed); empty until then. Items are accepted onto this patient only.
+    patient = models.ForeignKey(
+        "patients.Patient",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="fhir_imports",
+    )
 
     def __str__(self) -> str:
         return f"Records from {self.sender} received {self.received_at:%Y-%m-%d}"
@@ -46,6 +55,7 @@ class StagedItem(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     decided_at = models.DateTimeField(null=True, blank=True)
+    reason = models.CharField(max_length=300, blank=True)  # why it was rejected
 
     class Meta:
         ordering = ["staged_import", "entry_index"]

@@ -171,7 +171,7 @@ def test_rejecting_leaves_the_record_alone(prescriber, patient_a):
     from ketaclinic.fhir import staging
 
     item = staged_condition(prescriber)
-    staging.reject(request=as_request(prescriber), item=item)
+    staging.reject(request=as_request(prescriber), item=item, reason="Already on file.")
     assert item.status == StagedStatus.REJECTED
     assert not Diagnosis.objects.exists()
     assert AuditEvent.objects.filter(action="fhir.import.rejected").exists()
