@@ -1,11 +1,13 @@
 """Round trip: a patient exported by Patient/$export, sent back as a collection Bundle,
-created as a new patient (the match confirmed) with every staged diagnosis accepted, matches
-the original field by field."""
+created as a new patient (the match confirmed) with every staged item accepted (diagnoses, a
+medication with its class chosen by the clinician, an allergy, a weight), matches the
+original field by field."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+from decimal import Decimal
 from io import StringIO
 
 import pytest
@@ -15,7 +17,7 @@ from django.test import Client, RequestFactory
 from ketaclinic.conftest import signed_in
 from ketaclinic.fhir import staging
 from ketaclinic.fhir.staging_models import StagedImport, StagedItem
-from ketaclinic.patients.models import Diagnosis
+from ketaclinic.patients.models import Allergy, Diagnosis, Medication, WeightMeasurement
 
 pytestmark = pytest.mark.django_db
 
@@ -27,7 +29,9 @@ def export_dir(settings, tmp_path):
 
 def exported_resources(client: Client, patient) -> list[dict]:
     kick = client.get(
-        "/fhir/R4/Patient/$export", {"_type": "Patient,Condition"}, HTTP_PREFER="respond-async"
+        "/fhir/R4/Patient/$export",
+        {"_type": "Patient,Condition,MedicationStatement,AllergyIntolerance,Observation"},
+        HTTP_PREFER="respond-async",
     )
     status = kick["Content-Location"].removeprefix("http://testserver")
     call_command("fhir_export_worker", "--once", stdout=StringIO())
@@ -48,8 +52,38 @@ def test_an_exported_patient_imported_and_accepted_matches_the_original(prescrib
         Diagnosis.objects.create(
             patient=patient_a, icd10_code=code, onset_on=onset, recorded_by=prescriber
         )
+    Medication.objects.create(
+        patient=patient_a,
+        name="Sertraline",
+        drug_class="ssri",
+        dose="100 mg",
+        started_on=dt.date(2023, 5, 2),
+        recorded_by=prescriber,
+    )
+    Allergy.objects.create(
+        patient=patient_a,
+        substance="Penicillin",
+        reaction="Hives",
+        severity="moderate",
+        recorded_by=prescriber,
+    )
+    WeightMeasurement.objects.create(
+        patient=patient_a,
+        weight_kg=Decimal("81.4"),
+        measured_on=dt.date(2025, 1, 10),
+        recorded_by=prescriber,
+    )
+    patient_a.height_cm = None
+    patient_a.save(update_fields=["height_cm"])
     resources = exported_resources(signed_in(prescriber), patient_a)
-    assert sorted(r["resourceType"] for r in resources) == ["Condition", "Condition", "Patient"]
+    assert sorted(r["resourceType"] for r in resources) == [
+        "AllergyIntolerance",
+        "Condition",
+        "Condition",
+        "MedicationStatement",
+        "Observation",
+        "Patient",
+    ]
     for resource in resources:
         resource.pop("identifier", None)  # another clinic's MRN means nothing here
     bundle = {
@@ -72,7 +106,9 @@ def test_an_exported_patient_imported_and_accepted_matches_the_original(prescrib
         request=request, staged=staged, confirm_duplicate=True, confirmed_ids=[patient_a.pk]
     )
     for item in StagedItem.objects.filter(staged_import=staged):
-        staging.accept(request=request, item=item, patient=copy)
+        # What the bundle cannot carry in the clinic's terms, the clinician chooses.
+        supplied = {"drug_class": "ssri"} if item.resource_type == "MedicationStatement" else {}
+        staging.accept(request=request, item=item, patient=copy, supplied=supplied)
 
     copy.refresh_from_db()
     assert copy.pk != patient_a.pk
@@ -83,3 +119,19 @@ def test_an_exported_patient_imported_and_accepted_matches_the_original(prescrib
     )
     imported = sorted((d.icd10_code, d.onset_on) for d in Diagnosis.objects.filter(patient=copy))
     assert imported == original
+
+    def rows(model, *fields):
+        return [
+            sorted(model.objects.filter(patient=p).values_list(*fields)) for p in (patient_a, copy)
+        ]
+
+    original, imported = rows(
+        Medication, "name", "drug_class", "dose", "frequency", "started_on", "stopped_on", "status"
+    )
+    assert imported == original
+    original, imported = rows(Allergy, "substance", "reaction", "severity", "status")
+    assert imported == original
+    original, imported = rows(WeightMeasurement, "weight_kg", "measured_on", "status")
+    assert imported == original
+    for model in (Diagnosis, Medication, Allergy, WeightMeasurement):
+        assert all(e.recorded_by == prescriber for e in model.objects.filter(patient=copy))
