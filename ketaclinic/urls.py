@@ -37,6 +37,7 @@ urlpatterns = [
     path("confirm/<str:token>/", patient_link.confirm, name="confirm"),
     path("api/v1/", api.urls),
     path("fhir/R4/", include("ketaclinic.fhir.urls")),  # issue #14
+    path("imports/", include("ketaclinic.fhir.review_urls")),  # issue #14: FHIR import review
     path("", include("ketaclinic.intake.urls")),  # issue #12: /request/, /learn/, /triage/
     path("admin/", admin.site.urls),
 ]
