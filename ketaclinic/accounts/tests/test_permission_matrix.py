@@ -19,10 +19,12 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
+from io import StringIO
 from typing import Any
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
+from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
 
@@ -100,6 +102,12 @@ class Operation:
     stored: Callable[[Context], Any] | None = None
     # For entered-in-error: the entry kind whose row must exist first.
     entry_kind: str | None = None
+    # Called with a bearer token (an API client's way in) rather than a signed-in session.
+    bearer: bool = False
+    # For a section of a page: the page answers by ``page``'s permission, and the section
+    # (found by this text) shows exactly when the caller holds ``permission``.
+    section: str | None = None
+    page: str | None = None
 
 
 def today() -> dt.date:
@@ -163,8 +171,10 @@ TAB_PERMISSIONS: dict[str, str] = {
     "care-team": "patient.view",
     "coverage": "coverage.view",
     "intake": "intake.review",
+    "imports": "fhir.import",
     "reminders": "reminder.resend",
     "portal": "portal.invite",
+    "charges": "charges.view",
     "changes": "patient.view_changes",
 }
 
@@ -477,7 +487,50 @@ def prior_authorization_operations() -> list[Operation]:
             plan_url("packet.pdf"),
             "prior_auth.packet",
         ),
+        # The plan page answers by plan.view (a patient's own redirects to the portal); the
+        # authorization's section on it shows only to those who hold prior_auth.view.
+        Operation(
+            "see the prior authorization on the plan page",
+            "get",
+            lambda ctx: f"/patients/{ctx.patient.pk}/plans/{esketamine_plan(ctx).pk}/",
+            "prior_auth.view",
+            for_patients="portal",
+            section='id="prior-authorization"',
+            page="plan.view",
+        ),
     ]
+
+
+def staged_imports(ctx: Context) -> int:
+    from ketaclinic.fhir.staging_models import StagedImport
+
+    return StagedImport.objects.count()
+
+
+REFERRAL_BUNDLE = {
+    "resourceType": "Bundle",
+    "id": "referral-42",
+    "meta": {"source": "https://ehr.example.org"},
+    "type": "collection",
+    "entry": [
+        {
+            "resource": {
+                "resourceType": "Patient",
+                "name": [{"family": "Cruz", "given": ["Cleo"]}],
+                "birthDate": "1990-02-03",
+            }
+        },
+        {
+            "resource": {
+                "resourceType": "Condition",
+                "subject": {"reference": "Patient/x"},
+                "code": {
+                    "coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "F33.2"}]
+                },
+            }
+        },
+    ],
+}
 
 
 def payment_count(ctx: Context) -> int:
@@ -495,17 +548,78 @@ def fee_schedule_count(ctx: Context) -> int:
 MONTH = "from=2026-03-01&to=2026-03-31"
 
 
+def charged_session(ctx: Context):
+    """A discharged esketamine session of the target patient, its lines proposed."""
+    from ketaclinic.billing.tests.charge_makers import DAY, esketamine_session
+
+    if ctx.entry is None:
+        prescriber = User.objects.get(username="prescriber")
+        nurse = User.objects.get(username="nurse")
+        ctx.entry = esketamine_session(ctx.patient, prescriber, nurse, day=DAY, devices=3)
+    return ctx.entry
+
+
+def session_line_statuses(ctx: Context) -> list[str]:
+    from ketaclinic.billing.models import ChargeLine
+
+    lines = ChargeLine.objects.filter(session=charged_session(ctx)).order_by("pk")
+    return list(lines.values_list("status", flat=True))
+
+
+def confirmed_line(ctx: Context):
+    """A confirmed line of the target's session (confirmed by the prescriber first)."""
+    from ketaclinic.billing.models import ChargeLine
+
+    session = charged_session(ctx)
+    # The first S0013 line; a correction adds a reversal and a replacement after it.
+    lines = ChargeLine.objects.filter(session=session, code="S0013").order_by("pk")
+    if not lines.filter(status="confirmed").exists():
+        response = signed_in(User.objects.get(username="prescriber")).post(
+            f"/api/v1/sessions/{session.pk}/charges/confirm", "{}", content_type="application/json"
+        )
+        assert response.status_code == 200, response.content[:300]
+    return lines.first()
+
+
+def line_count(ctx: Context) -> int:
+    from ketaclinic.billing.models import ChargeLine
+
+    confirmed_line(ctx)
+    return ChargeLine.objects.filter(patient=ctx.patient).count()
+
+
+def billable_visit(ctx: Context):
+    """A completed first consultation of the target patient (diagnosed), not yet billed."""
+    from ketaclinic.scheduling import seed
+    from ketaclinic.scheduling.models import Appointment, AppointmentType, OpeningHours, Status
+
+    if ctx.entry is None:
+        prescriber = User.objects.get(username="prescriber")
+        Diagnosis.objects.create(patient=ctx.patient, icd10_code="F33.2", recorded_by=prescriber)
+        seed.seed(AppointmentType, OpeningHours)
+        start = timezone.now() - dt.timedelta(days=3)
+        ctx.entry = Appointment.objects.create(
+            patient=ctx.patient,
+            type=AppointmentType.objects.get(code="consultation"),
+            starts_at=start,
+            ends_at=start + dt.timedelta(minutes=60),
+            status=Status.COMPLETED,
+            created_by=prescriber,
+        )
+    return ctx.entry
+
+
+def visit_line_count(ctx: Context) -> int:
+    from ketaclinic.billing.models import ChargeLine
+
+    return ChargeLine.objects.filter(appointment=billable_visit(ctx)).count()
+
+
 def charges_operations() -> list[Operation]:
-    """Billing charges (issue #13): staff see charges; the desk takes payments and exports;
-    a clinic admin prices. Session-level confirm and corrections: billing/tests."""
+    """Billing charges (issue #13): staff see charges; the clinicians who chart confirm and
+    correct a session's codes and bill their own visits; the desk takes payments and
+    exports; a clinic admin prices."""
     return [
-        Operation(
-            "open the charges tab",
-            "get",
-            lambda ctx: f"/patients/{ctx.patient.pk}/tab/charges/",
-            "charges.view",
-            for_patients="portal",
-        ),
         Operation(
             "list charges (API)",
             "get",
@@ -569,6 +683,35 @@ def charges_operations() -> list[Operation]:
             ok=201,
             data=lambda ctx: {"amounts": {"G2082": "400.00"}, "note": "demo"},
             stored=fee_schedule_count,
+        ),
+        Operation(
+            "confirm a session's charges (API)",
+            "post",
+            lambda ctx: f"/api/v1/sessions/{charged_session(ctx).pk}/charges/confirm",
+            "charges.confirm",
+            api=True,
+            data=lambda ctx: {},
+            stored=session_line_statuses,
+        ),
+        Operation(
+            "correct a confirmed charge (API)",
+            "post",
+            lambda ctx: f"/api/v1/charges/{confirmed_line(ctx).pk}/correct",
+            "charges.correct",
+            api=True,
+            ok=201,
+            data=lambda ctx: {"reason": "two devices, not three", "units": 56},
+            stored=line_count,
+        ),
+        Operation(
+            "bill a consultation visit (API)",
+            "post",
+            lambda ctx: f"/api/v1/appointments/{billable_visit(ctx).pk}/charges",
+            "charges.visit",
+            api=True,
+            ok=201,
+            data=lambda ctx: {"minutes": 50},
+            stored=visit_line_count,
         ),
     ]
 
@@ -733,6 +876,18 @@ OPERATIONS: list[Operation] = [
         api=True,
         scoped=False,
     ),
+    Operation(
+        "send records from another EHR (FHIR import)",
+        "post",
+        lambda ctx: "/fhir/R4/",
+        "fhir.import",
+        api=True,
+        scoped=False,
+        ok=201,
+        data=lambda ctx: REFERRAL_BUNDLE,
+        stored=staged_imports,
+        bearer=True,
+    ),
     Operation("open the background jobs", "get", lambda ctx: "/jobs/", "jobs.view", scoped=False),
     Operation(
         "open the portal",
@@ -784,7 +939,7 @@ def expected_status(op: Operation, who: Subject) -> int:
             return 404
     if who.role == Role.PATIENT and op.for_patients:
         return {"not_found": 404, "own_only": 200, "portal": 302}[op.for_patients]
-    return op.ok if who.role in PERMISSIONS[op.permission] else 403
+    return op.ok if who.role in PERMISSIONS[op.page or op.permission] else 403
 
 
 def cases():
@@ -803,6 +958,12 @@ def records(cast, patient_a, patient_b):
     return {"patient_a": patient_a, "patient_b": patient_b}
 
 
+def bearer_client(user: User) -> Client:
+    out = StringIO()
+    call_command("token_create", user.username, "--name", "matrix", stdout=out)
+    return Client(HTTP_AUTHORIZATION=f"Bearer {out.getvalue().strip().split()[-1]}")
+
+
 def call(client: Client, op: Operation, ctx: Context):
     url = op.url(ctx)
     data = op.data(ctx) if op.data else None
@@ -819,7 +980,7 @@ def test_each_caller_gets_what_the_matrix_allows(op, who, cast, records, nurse):
     if op.entry_kind:
         ctx.entry = make_entry(op.entry_kind, ctx.patient, nurse)
     user = cast[who.user] if who.user else None
-    client = signed_in(user) if user else Client()
+    client = (bearer_client(user) if op.bearer else signed_in(user)) if user else Client()
     before = op.stored(ctx) if op.stored else None
     refusals_before = AuditEvent.objects.filter(action="access.refused").count()
 
@@ -827,6 +988,10 @@ def test_each_caller_gets_what_the_matrix_allows(op, who, cast, records, nurse):
 
     want = expected_status(op, who)
     assert response.status_code == want, response.content[:300]
+
+    if op.section and want == 200:
+        shown = op.section in response.content.decode()
+        assert shown == (who.role in PERMISSIONS[op.permission]), op.section
 
     if want == 302 and user is None:
         assert response["Location"].startswith("/accounts/login/?next=")
@@ -914,6 +1079,12 @@ RECORD_NOUNS = {
     "intake",
     "consent",
     "reminder",
+    "portal",
+    "charges",
+    "payment",
+    "fee_schedule",
+    "prior_auth",
+    "fhir",
 }
 
 
