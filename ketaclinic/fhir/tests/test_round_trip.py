@@ -40,8 +40,11 @@ def exported_resources(client: Client, patient) -> list[dict]:
         body = client.get(output["url"].removeprefix("http://testserver"))
         for line in b"".join(body.streaming_content).decode().splitlines():
             resource = json.loads(line)
-            own = resource["id"] == str(patient.pk)
-            subject = resource.get("subject", {}).get("reference") == f"Patient/{patient.pk}"
+            own = resource["resourceType"] == "Patient" and resource["id"] == str(patient.pk)
+            theirs = f"Patient/{patient.pk}"
+            subject = theirs in (
+                resource.get(field, {}).get("reference") for field in ("subject", "patient")
+            )
             if own or subject:
                 found.append(resource)
     return found
