@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.utils import timezone
 
 from ketaclinic.audit.models import AuditEvent, Outcome
 from ketaclinic.charting.tests.session_makers import open_session
@@ -90,7 +91,9 @@ def test_staff_see_withdrawn_on_the_date_on_the_intake_tab(patient_a, prescriber
     page = signed_in(prescriber).get(f"/patients/{patient_a.pk}/tab/intake/")
 
     assert page.status_code == 200
-    assert f"withdrawn on {signature.withdrawn_at:%-d %B %Y}" in page.content.decode()
+    # The page shows the clinic's local day, which differs from UTC's in the evening.
+    withdrawn_on = timezone.localtime(signature.withdrawn_at)
+    assert f"withdrawn on {withdrawn_on:%-d %B %Y}" in page.content.decode()
 
 
 def test_another_patient_staff_and_outsiders_cannot_withdraw(
