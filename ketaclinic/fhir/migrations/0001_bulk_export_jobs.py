@@ -8,7 +8,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -17,30 +16,70 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='ExportJob',
+            name="ExportJob",
             fields=[
-                ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('level', models.CharField(choices=[('system', 'Whole clinic'), ('patient', 'All patients'), ('group', 'A group of patients')], max_length=10)),
-                ('group_id', models.CharField(blank=True, max_length=64)),
-                ('types', models.JSONField(default=list)),
-                ('since', models.DateTimeField(blank=True, null=True)),
-                ('request_url', models.TextField()),
-                ('status', models.CharField(choices=[('queued', 'Queued'), ('running', 'Running'), ('done', 'Done'), ('failed', 'Failed'), ('cancelled', 'Cancelled'), ('expired', 'Expired')], default='queued', max_length=10)),
-                ('progress', models.CharField(blank=True, max_length=120)),
-                ('transaction_time', models.DateTimeField()),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('started_at', models.DateTimeField(blank=True, null=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('expires_at', models.DateTimeField(blank=True, null=True)),
-                ('worker', models.CharField(blank=True, max_length=120)),
-                ('lease_until', models.DateTimeField(blank=True, null=True)),
-                ('attempts', models.PositiveSmallIntegerField(default=0)),
-                ('output', models.JSONField(default=list)),
-                ('errors', models.JSONField(default=list)),
-                ('requester', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='fhir_exports', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.UUIDField(
+                        default=uuid.uuid4, editable=False, primary_key=True, serialize=False
+                    ),
+                ),
+                (
+                    "level",
+                    models.CharField(
+                        choices=[
+                            ("system", "Whole clinic"),
+                            ("patient", "All patients"),
+                            ("group", "A group of patients"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                ("group_id", models.CharField(blank=True, max_length=64)),
+                ("types", models.JSONField(default=list)),
+                ("since", models.DateTimeField(blank=True, null=True)),
+                ("request_url", models.TextField()),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("queued", "Queued"),
+                            ("running", "Running"),
+                            ("done", "Done"),
+                            ("failed", "Failed"),
+                            ("cancelled", "Cancelled"),
+                            ("expired", "Expired"),
+                        ],
+                        default="queued",
+                        max_length=10,
+                    ),
+                ),
+                ("progress", models.CharField(blank=True, max_length=120)),
+                ("transaction_time", models.DateTimeField()),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("started_at", models.DateTimeField(blank=True, null=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                ("expires_at", models.DateTimeField(blank=True, null=True)),
+                ("worker", models.CharField(blank=True, max_length=120)),
+                ("lease_until", models.DateTimeField(blank=True, null=True)),
+                ("attempts", models.PositiveSmallIntegerField(default=0)),
+                ("output", models.JSONField(default=list)),
+                ("errors", models.JSONField(default=list)),
+                (
+                    "requester",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="fhir_exports",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['status', 'created_at'], name='fhir_export_status_0180c3_idx')],
+                "indexes": [
+                    models.Index(
+                        fields=["status", "created_at"], name="fhir_export_status_0180c3_idx"
+                    )
+                ],
             },
         ),
     ]
