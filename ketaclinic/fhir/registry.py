@@ -168,12 +168,20 @@ def _scored_responses():
         .objects.exclude(status="in-progress")
         .filter(total__isnull=False)
         .select_related("instrument")
+        .defer("instrument__definition")
         .order_by("pk")
     )
 
 
 def _responses():
-    return _model("outcomes.Response").objects.select_related("instrument").order_by("pk")
+    # The instrument's definition JSON is parsed once per version (resources.
+    # parsed_instrument); decoding it again for every response row cost the bulk export.
+    return (
+        _model("outcomes.Response")
+        .objects.select_related("instrument")
+        .defer("instrument__definition")
+        .order_by("pk")
+    )
 
 
 def _segments():
