@@ -227,3 +227,11 @@ def test_a_code_typed_with_spaces_is_accepted(nurse):
         "/accounts/mfa/verify/", {"code": f"{code[:3]} {code[3:]}"}
     )
     assert response.status_code == 302
+
+
+def test_every_page_links_to_sign_in_security_beside_the_password(settings, nurse):
+    settings.MFA_REQUIRED = False
+    page = password_only(nurse).get("/patients/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert 'href="/accounts/mfa/">Sign-in security</a>' in html
