@@ -399,6 +399,47 @@ def _course_start(rng: random.Random, today: dt.date) -> dt.date:
     return day - dt.timedelta(days=day.weekday())  # courses start on a Monday
 
 
+@dataclass
+class CourseDraft:
+    """One drawn course before it is written: what was planned, what was given, by whom."""
+
+    patient: Patient
+    indication: str
+    route: str
+    start: dt.date
+    today: dt.date
+    nurse: User
+    prescriber: User
+    regimen: Regimen
+    protocol_code: str
+    protocol: Protocol
+    dose: Decimal
+    per_kg: Decimal | None
+    rate: Decimal | None
+    planned_days: list[dt.date]
+    given_days: list[dt.date]
+    status: str
+    signed_at: dt.datetime
+
+    @property
+    def last_planned(self) -> dt.date:
+        return self.planned_days[-1]
+
+
+@dataclass(frozen=True)
+class Trajectory:
+    """How the course's primary score moves: baseline, end, response and any relapse."""
+
+    primary: str
+    baseline: int
+    end: int
+    responding: bool
+    end_of_induction: int
+    relapse_day: float | None
+    relapse_to: int | None
+    si_patient: bool
+
+
 def add_course(
     batch: Batch,
     rng: random.Random,
@@ -417,262 +458,381 @@ def add_course(
 ) -> dt.date:
     """One course: screening, signed plan, sessions, questionnaires, safety events.
 
-    Returns the last day the course occupies (to place a later course after it).
+    Returns the last day the course occupies (to place a later course after it). The steps
+    draw from ``rng`` in a fixed order, so a patient's seed always gives the same course.
     """
-    from ketaclinic.charting.models import AdverseEvent, SafetyAlert, TreatmentSession
-    from ketaclinic.plans.models import PlannedSession, TreatmentPlan
-    from ketaclinic.screening.models import Screening
+    draft = _draw_course(
+        rng,
+        patient=patient,
+        indication=indication,
+        route=route,
+        start=start,
+        today=today,
+        nurse=users[rng.choice(["nurse", "nurse2"])],
+        prescriber=prescriber,
+        protocols=protocols,
+        weight_kg=weight_kg,
+    )
+    screening = _course_screening(batch, rng, draft, age=age)
+    plan = _course_plan(batch, draft, screening=screening, weight_kg=weight_kg)
+    for number, day in enumerate(draft.given_days, 1):
+        _course_session(batch, rng, draft, plan=plan, number=number, day=day)
+    _course_questionnaires(batch, rng, draft, plan=plan, definitions=definitions)
+    return max(draft.last_planned, start + dt.timedelta(days=120))
 
-    nurse = users[rng.choice(["nurse", "nurse2"])]
+
+def _draw_course(
+    rng: random.Random,
+    *,
+    route: str,
+    indication: str,
+    start: dt.date,
+    today: dt.date,
+    protocols: dict[str, Protocol],
+    weight_kg: float,
+    **people,
+) -> CourseDraft:
+    """The course's regimen, dose and planned days, how many were given, and its status."""
     course = regimen(route, indication)
     protocol_code = (
         course.schedule_code if route == "esketamine" else PROTOCOLS.get(route, "iv_racemic")
     )
-    protocol = protocols[protocol_code]
     dose, per_kg, rate = planned_dose(route, weight_kg)
     planned_days = [start + dt.timedelta(days=d) for d in course.days]
     stopped_after = rng.choice([2, 3, 4]) if rng.random() < 0.06 else None
     given_days = planned_days[:stopped_after] if stopped_after else planned_days
     given_days = [d for d in given_days if d < today]
-    last_planned = planned_days[-1]
     if stopped_after and len(given_days) == stopped_after:
         status = "stopped"
-    elif last_planned < today:
+    elif planned_days[-1] < today:
         status = "completed"
     else:
         status = "active"
-    signed_at = at_local(start - dt.timedelta(days=3), 15)
-    screening = Screening(
-        patient=patient,
-        route=route,
+    return CourseDraft(
         indication=indication,
+        route=route,
+        start=start,
+        today=today,
+        regimen=course,
+        protocol_code=protocol_code,
+        protocol=protocols[protocol_code],
+        dose=dose,
+        per_kg=per_kg,
+        rate=rate,
+        planned_days=planned_days,
+        given_days=given_days,
+        status=status,
+        signed_at=at_local(start - dt.timedelta(days=3), 15),
+        **people,
+    )
+
+
+def _course_screening(batch: Batch, rng: random.Random, draft: CourseDraft, *, age: int):
+    """The signed eligibility screening three days before the course."""
+    from ketaclinic.screening.models import Screening
+
+    asked_at = draft.signed_at - dt.timedelta(hours=2)
+    screening = Screening(
+        patient=draft.patient,
+        route=draft.route,
+        indication=draft.indication,
         status="signed",
-        answered_by=nurse,
-        answered_at=signed_at - dt.timedelta(hours=2),
+        answered_by=draft.nurse,
+        answered_at=asked_at,
         age_years=age,
         adequate_trials=rng.randint(2, 4),
         engine_decision="eligible",
-        evaluated_at=signed_at - dt.timedelta(hours=2),
-        signed_by=prescriber,
-        signed_at=signed_at - dt.timedelta(hours=1),
+        evaluated_at=asked_at,
+        signed_by=draft.prescriber,
+        signed_at=draft.signed_at - dt.timedelta(hours=1),
         clinician_decision="eligible",
-        valid_until=start + dt.timedelta(days=90),
-        created_by=nurse,
-        created_at=signed_at - dt.timedelta(hours=2),
+        valid_until=draft.start + dt.timedelta(days=90),
+        created_by=draft.nurse,
+        created_at=asked_at,
         systolic_mmhg=rng.randint(112, 136),
         diastolic_mmhg=rng.randint(68, 86),
-        bp_measured_at=signed_at - dt.timedelta(hours=2),
+        bp_measured_at=asked_at,
     )
     batch.screenings.append(screening)
-    last_day = (given_days or planned_days)[-1]
+    return screening
+
+
+END_REASONS = {
+    "active": "",
+    "completed": "Course completed.",
+    "stopped": "Stopped by the patient after a few sessions.",
+}
+
+
+def _course_plan(batch: Batch, draft: CourseDraft, *, screening, weight_kg: float):
+    """The signed plan and its planned sessions."""
+    from ketaclinic.plans.models import PlannedSession, TreatmentPlan
+
+    route, course = draft.route, draft.regimen
+    weighed = route != "esketamine"
+    last_day = (draft.given_days or draft.planned_days)[-1]
     plan = TreatmentPlan(
-        patient=patient,
+        patient=draft.patient,
         screening=screening,
-        protocol=protocol,
-        indication=indication,
+        protocol=draft.protocol,
+        indication=draft.indication,
         route=route,
-        status=status,
-        dose_mg_per_kg=per_kg,
-        dose_mg=dose,
-        rate_mg_per_min=rate,
+        status=draft.status,
+        dose_mg_per_kg=draft.per_kg,
+        dose_mg=draft.dose,
+        rate_mg_per_min=draft.rate,
         infusion_minutes=40 if route == "iv" else None,
         devices=3 if route == "esketamine" else None,
-        weight_kg=Decimal(f"{weight_kg:.1f}") if route != "esketamine" else None,
-        weight_measured_on=start - dt.timedelta(days=4) if route != "esketamine" else None,
+        weight_kg=Decimal(f"{weight_kg:.1f}") if weighed else None,
+        weight_measured_on=draft.start - dt.timedelta(days=4) if weighed else None,
         schedule_code=course.schedule_code,
-        start_date=start,
+        start_date=draft.start,
         working_weekdays=[0, 1, 2, 3, 4],
         induction_sessions=course.phases.count("induction"),
         session_count=len(course.days),
-        created_by=prescriber,
-        created_at=signed_at - dt.timedelta(minutes=30),
-        signed_by=prescriber,
-        signed_at=signed_at,
-        ended_at=at_local(last_day, 17) if status != "active" else None,
-        end_reason=""
-        if status == "active"
-        else "Course completed."
-        if status == "completed"
-        else "Stopped by the patient after a few sessions.",
+        created_by=draft.prescriber,
+        created_at=draft.signed_at - dt.timedelta(minutes=30),
+        signed_by=draft.prescriber,
+        signed_at=draft.signed_at,
+        ended_at=at_local(last_day, 17) if draft.status != "active" else None,
+        end_reason=END_REASONS[draft.status],
     )
     batch.plans.append(plan)
-    for number, (day, phase) in enumerate(zip(planned_days, course.phases, strict=True), 1):
+    for number, (day, phase) in enumerate(zip(draft.planned_days, course.phases, strict=True), 1):
         batch.planned.append(PlannedSession(plan=plan, number=number, date=day, phase=phase))
-    drug = "esketamine" if route == "esketamine" else "racemic ketamine"
-    for number, day in enumerate(given_days, 1):
-        started = at_local(day, rng.choice([9, 10, 11, 13, 14, 15]), rng.choice([0, 15, 30, 45]))
-        session = TreatmentSession(
-            patient=patient,
-            plan=plan,
-            session_number=number,
-            route=route,
-            protocol_code=protocol_code,
-            drug=drug,
-            planned_dose_mg=dose,
-            planned_rate_mg_per_min=rate,
-            planned_minutes=40 if route == "iv" else None,
-            status="discharged",
-            nurse=nurse,
-            prescriber_on_site=prescriber,
-            opened_at=started - dt.timedelta(minutes=30),
-            dose_started_at=started,
-            dose_ended_at=started + dt.timedelta(minutes=40 if route == "iv" else 10),
-            discharged_at=started + dt.timedelta(minutes=120),
-        )
-        product, lot_number, expiry = demo_stock.cohort_lot(route, day)
-        session.product, session.lot_number, session.lot_expiry = product, lot_number, expiry
-        if demo_stock.cohort_product(route) == "injection":
-            session.concentration_mg_per_ml = Decimal(50)
-        batch.sessions.append(session)
-        batch.given.append((session, administration_rows(session, route, dose, rate, nurse)))
-        if rng.random() < 0.045:
-            batch.alerts.append(
-                SafetyAlert(
-                    session=session,
-                    code="bp_high",
-                    level="warning",
-                    action="Pause the infusion and recheck in 5 minutes.",
-                    basis="Clinic vital-sign policy: systolic above 160 mmHg.",
-                    finding=f"BP {rng.randint(161, 178)}/{rng.randint(88, 102)}",
-                    raised_at=started + dt.timedelta(minutes=20),
-                    acknowledged_by=nurse,
-                    acknowledged_at=started + dt.timedelta(minutes=22),
-                    action_taken="Paused; recheck 148/88; resumed.",
-                )
-            )
-        if rng.random() < 0.008:
-            serious = rng.random() < 0.08
-            batch.events.append(
-                AdverseEvent(
-                    session=session,
-                    at=started + dt.timedelta(minutes=30),
-                    recorded_at=started + dt.timedelta(minutes=35),
-                    recorded_by=nurse,
-                    description="Prolonged dissociation with vomiting; observed until resolved."
-                    if serious
-                    else "Nausea and vomiting after the session, treated with ondansetron.",
-                    serious=serious,
-                    report_required=serious,
-                    rems_reportable=route == "esketamine",
-                )
-            )
+    return plan
 
-    # Questionnaires on the days the schedule asks for them.
+
+def _course_session(
+    batch: Batch, rng: random.Random, draft: CourseDraft, *, plan, number: int, day: dt.date
+) -> None:
+    """One given session, discharged, with what was given and any alert or adverse event."""
+    from ketaclinic.charting.models import TreatmentSession
+
+    route = draft.route
+    started = at_local(day, rng.choice([9, 10, 11, 13, 14, 15]), rng.choice([0, 15, 30, 45]))
+    session = TreatmentSession(
+        patient=draft.patient,
+        plan=plan,
+        session_number=number,
+        route=route,
+        protocol_code=draft.protocol_code,
+        drug="esketamine" if route == "esketamine" else "racemic ketamine",
+        planned_dose_mg=draft.dose,
+        planned_rate_mg_per_min=draft.rate,
+        planned_minutes=40 if route == "iv" else None,
+        status="discharged",
+        nurse=draft.nurse,
+        prescriber_on_site=draft.prescriber,
+        opened_at=started - dt.timedelta(minutes=30),
+        dose_started_at=started,
+        dose_ended_at=started + dt.timedelta(minutes=40 if route == "iv" else 10),
+        discharged_at=started + dt.timedelta(minutes=120),
+    )
+    product, lot_number, expiry = demo_stock.cohort_lot(route, day)
+    session.product, session.lot_number, session.lot_expiry = product, lot_number, expiry
+    if demo_stock.cohort_product(route) == "injection":
+        session.concentration_mg_per_ml = Decimal(50)
+    batch.sessions.append(session)
+    given = administration_rows(session, route, draft.dose, draft.rate, draft.nurse)
+    batch.given.append((session, given))
+    if rng.random() < 0.045:
+        batch.alerts.append(_session_alert(rng, session, started, draft.nurse))
+    if rng.random() < 0.008:
+        batch.events.append(_session_adverse_event(rng, session, started, draft.nurse))
+
+
+def _session_alert(rng: random.Random, session, started: dt.datetime, nurse: User):
+    """A blood-pressure alert during the infusion, acknowledged and acted on."""
+    from ketaclinic.charting.models import SafetyAlert
+
+    return SafetyAlert(
+        session=session,
+        code="bp_high",
+        level="warning",
+        action="Pause the infusion and recheck in 5 minutes.",
+        basis="Clinic vital-sign policy: systolic above 160 mmHg.",
+        finding=f"BP {rng.randint(161, 178)}/{rng.randint(88, 102)}",
+        raised_at=started + dt.timedelta(minutes=20),
+        acknowledged_by=nurse,
+        acknowledged_at=started + dt.timedelta(minutes=22),
+        action_taken="Paused; recheck 148/88; resumed.",
+    )
+
+
+def _session_adverse_event(rng: random.Random, session, started: dt.datetime, nurse: User):
+    """An adverse event: mostly nausea; rarely serious (reportable)."""
+    from ketaclinic.charting.models import AdverseEvent
+
+    serious = rng.random() < 0.08
+    return AdverseEvent(
+        session=session,
+        at=started + dt.timedelta(minutes=30),
+        recorded_at=started + dt.timedelta(minutes=35),
+        recorded_by=nurse,
+        description="Prolonged dissociation with vomiting; observed until resolved."
+        if serious
+        else "Nausea and vomiting after the session, treated with ondansetron.",
+        serious=serious,
+        report_required=serious,
+        rems_reportable=session.route == "esketamine",
+    )
+
+
+def _course_questionnaires(
+    batch: Batch, rng: random.Random, draft: CourseDraft, *, plan, definitions: dict
+) -> None:
+    """Questionnaires on the days the schedule asks for them (some missed), and open tasks."""
+    planned = zip(draft.planned_days, draft.regimen.phases, strict=True)
     sessions_for_schedule = [
         schedule.CourseSession(n, d, p)
-        for n, (d, p) in enumerate(zip(planned_days, course.phases, strict=True), 1)
-        if d in given_days or d >= today
+        for n, (d, p) in enumerate(planned, 1)
+        if d in draft.given_days or d >= draft.today
     ]
     policy = schedule.shipped_policy()
-    codes = [c for c in policy.instruments_for(indication) if c in definitions]
+    codes = [c for c in policy.instruments_for(draft.indication) if c in definitions]
     primary = codes[0]
-    collect = [primary] + (["gad7"] if indication == "trd" and rng.random() < 0.2 else [])
-    due = schedule.measures_due(sessions_for_schedule, collect, policy)
+    extra = ["gad7"] if draft.indication == "trd" and rng.random() < 0.2 else []
+    due = schedule.measures_due(sessions_for_schedule, [primary, *extra], policy)
+    trajectory = _draw_trajectory(rng, draft, primary)
+    answered: dict[tuple[str, str, dt.date], Response] = {}
+    for measure in due:
+        response = _answer(batch, rng, draft, measure, trajectory, plan, definitions)
+        if response is not None:
+            answered[(measure.instrument, measure.reason, measure.due_on)] = response
+    if draft.status == "active":
+        _course_tasks(batch, draft, due, answered, plan, definitions)
+
+
+def _draw_trajectory(rng: random.Random, draft: CourseDraft, primary: str) -> Trajectory:
+    """Baseline and end score, response, and when a responder relapses (if ever)."""
     scale = SCALES[primary]
     baseline = max(
         scale.baseline_min,
         min(scale.high, round(rng.gauss(scale.baseline_mean, scale.baseline_sd))),
     )
-    profile = PROFILES.get((indication, route), Profile(0.5, 0.25))
+    profile = PROFILES.get((draft.indication, draft.route), Profile(0.5, 0.25))
     end, responding = draw_end(scale, baseline, profile, rng)
     induction_days = [
-        (d - start).days
-        for d, p in zip(planned_days, course.phases, strict=True)
-        if p == "induction" and d in given_days
+        (d - draft.start).days
+        for d, p in zip(draft.planned_days, draft.regimen.phases, strict=True)
+        if p == "induction" and d in draft.given_days
     ]
     end_of_induction = induction_days[-1] + 1 if induction_days else 1
-    maintained = "optimization" in course.phases
+    maintained = "optimization" in draft.regimen.phases
     hazard = RELAPSE_PER_DAY_MAINTAINED if maintained else RELAPSE_PER_DAY
     relapse_day = end_of_induction + rng.expovariate(hazard) if responding else None
     relapse_to = rng.randint(response_line(scale, baseline) + 1, baseline) if responding else None
-    si_patient = indication in ("mdd_suicidal_ideation",) or rng.random() < 0.2
-    answered: dict[tuple[str, str, dt.date], Response] = {}
+    si_patient = draft.indication in ("mdd_suicidal_ideation",) or rng.random() < 0.2
+    return Trajectory(
+        primary, baseline, end, responding, end_of_induction, relapse_day, relapse_to, si_patient
+    )
+
+
+def _answer_day(rng: random.Random, measure) -> dt.date | None:
+    """The day the patient answered ``measure``, or None when they missed it."""
+    day = measure.due_on
+    if measure.reason == schedule.BASELINE:
+        day = measure.due_on - dt.timedelta(days=rng.choice([0, 0, 1, 2, 5]))
+        if rng.random() > BASELINE_RATE:
+            return None
+    elif measure.reason in (schedule.AFTER_FIRST, schedule.AFTER_LAST):
+        day = measure.opens_on
+        if rng.random() > ANSWER_RATE:
+            return None
+    elif rng.random() > ANSWER_RATE:
+        return None
+    if measure.reason in (schedule.MONTHLY, schedule.FOLLOW_UP):
+        day = measure.opens_on + dt.timedelta(days=rng.randint(0, 4))
+    return day
+
+
+def _score(rng: random.Random, measure, trajectory: Trajectory, offset: int) -> int:
+    """The instrument's total on the day ``offset`` days into the course."""
+    t, code = trajectory, measure.instrument
+    own_scale, scale = SCALES[code], SCALES[t.primary]
+    if code == t.primary:
+        own_baseline, own_end = t.baseline, t.end
+    else:
+        own_baseline = max(own_scale.baseline_min, round(rng.gauss(own_scale.baseline_mean, 3)))
+        own_end = round(own_baseline * t.end / max(t.baseline, 1))
+    if offset <= 0 and measure.reason == schedule.BASELINE:
+        return own_baseline
+    if measure.reason == schedule.AFTER_LAST and code == t.primary:
+        return own_end
+    if t.relapse_day is not None and offset > t.end_of_induction and offset >= t.relapse_day:
+        return t.relapse_to if code == t.primary else own_baseline
+    if offset > t.end_of_induction and code == t.primary and t.responding:
+        return min(response_line(scale, t.baseline), max(scale.low, t.end + rng.randint(-1, 1)))
+    return level(own_scale, own_baseline, own_end, offset, t.end_of_induction, rng)
+
+
+def _answer(
+    batch: Batch,
+    rng: random.Random,
+    draft: CourseDraft,
+    measure,
+    trajectory: Trajectory,
+    plan,
+    definitions: dict,
+) -> Response | None:
+    """The patient's response to one scheduled measure, or None if missed or not yet due."""
+    day = _answer_day(rng, measure)
+    if day is None or day >= draft.today:
+        return None
+    offset = (day - draft.start).days
+    code = measure.instrument
+    total = _score(rng, measure, trajectory, offset)
+    flagged = (
+        code == "phq9"
+        and trajectory.si_patient
+        and total >= 8
+        and rng.random() < (0.6 if offset <= 0 else 0.25) * total / 27
+    )
+    values, result = answers_for(code, total, flagged, rng)
+    submitted = at_local(day, rng.randint(7, 21), rng.randint(0, 59))
+    channel = _weighted(rng, {Channel.PORTAL: 80, Channel.PAPER: 14, Channel.PHONE: 6})
+    response = Response(
+        patient=draft.patient,
+        instrument=definitions[code],
+        instrument_version=definitions[code].version,
+        answers=list(values),
+        status=ResponseStatus.COMPLETED,
+        total=result.total,
+        band=result.band or "",
+        flags=list(result.flags),
+        subscores=dict(result.subscores),
+        provisional_ptsd=result.provisional_ptsd,
+        channel=channel,
+        entered_by=None if channel == Channel.PORTAL else draft.nurse,
+        plan=plan,
+        started_at=submitted - dt.timedelta(minutes=4),
+        updated_at=submitted,
+        submitted_at=submitted,
+    )
+    batch.responses.append(response)
+    if result.flags:
+        still_open = (draft.today - day).days <= 2
+        batch.flagged.append((response, draft.prescriber, still_open))
+    return response
+
+
+def _course_tasks(batch: Batch, draft: CourseDraft, due, answered, plan, definitions) -> None:
+    """An active course's measurement tasks: done where answered, else open."""
     for measure in due:
-        day = measure.due_on
-        if measure.reason == schedule.BASELINE:
-            day = measure.due_on - dt.timedelta(days=rng.choice([0, 0, 1, 2, 5]))
-            if rng.random() > BASELINE_RATE:
-                continue
-        elif measure.reason in (schedule.AFTER_FIRST, schedule.AFTER_LAST):
-            day = measure.opens_on
-            if rng.random() > ANSWER_RATE:
-                continue
-        elif rng.random() > ANSWER_RATE:
-            continue
-        if measure.reason in (schedule.MONTHLY, schedule.FOLLOW_UP):
-            day = measure.opens_on + dt.timedelta(days=rng.randint(0, 4))
-        if day >= today:
-            continue
-        offset = (day - start).days
-        code = measure.instrument
-        own_scale = SCALES[code]
-        if code == primary:
-            own_baseline, own_end = baseline, end
-        else:
-            own_baseline = max(own_scale.baseline_min, round(rng.gauss(own_scale.baseline_mean, 3)))
-            own_end = round(own_baseline * end / max(baseline, 1))
-        if offset <= 0 and measure.reason == schedule.BASELINE:
-            total = own_baseline
-        elif measure.reason == schedule.AFTER_LAST and code == primary:
-            total = own_end
-        elif relapse_day is not None and offset > end_of_induction and offset >= relapse_day:
-            total = relapse_to if code == primary else own_baseline
-        elif offset > end_of_induction and code == primary and responding:
-            total = min(response_line(scale, baseline), max(scale.low, end + rng.randint(-1, 1)))
-        else:
-            total = level(own_scale, own_baseline, own_end, offset, end_of_induction, rng)
-        flagged = (
-            code == "phq9"
-            and si_patient
-            and total >= 8
-            and rng.random() < (0.6 if offset <= 0 else 0.25) * total / 27
-        )
-        values, result = answers_for(code, total, flagged, rng)
-        submitted = at_local(day, rng.randint(7, 21), rng.randint(0, 59))
-        channel = _weighted(rng, {Channel.PORTAL: 80, Channel.PAPER: 14, Channel.PHONE: 6})
-        response = Response(
-            patient=patient,
-            instrument=definitions[code],
-            instrument_version=definitions[code].version,
-            answers=list(values),
-            status=ResponseStatus.COMPLETED,
-            total=result.total,
-            band=result.band or "",
-            flags=list(result.flags),
-            subscores=dict(result.subscores),
-            provisional_ptsd=result.provisional_ptsd,
-            channel=channel,
-            entered_by=None if channel == Channel.PORTAL else nurse,
+        response = answered.get((measure.instrument, measure.reason, measure.due_on))
+        task = MeasurementTask(
+            patient=draft.patient,
             plan=plan,
-            started_at=submitted - dt.timedelta(minutes=4),
-            updated_at=submitted,
-            submitted_at=submitted,
+            instrument=definitions[measure.instrument],
+            reason=measure.reason,
+            session_number=measure.session_number,
+            opens_on=measure.opens_on,
+            due_on=measure.due_on,
+            status=TaskStatus.DONE if response else TaskStatus.OPEN,
+            closed_at=response.submitted_at if response else None,
         )
-        batch.responses.append(response)
-        answered[(code, measure.reason, measure.due_on)] = response
-        if result.flags:
-            still_open = (today - day).days <= 2
-            batch.flagged.append((response, prescriber, still_open))
-    if status == "active":
-        for measure in due:
-            response = answered.get((measure.instrument, measure.reason, measure.due_on))
-            batch.tasks.append(
-                (
-                    MeasurementTask(
-                        patient=patient,
-                        plan=plan,
-                        instrument=definitions[measure.instrument],
-                        reason=measure.reason,
-                        session_number=measure.session_number,
-                        opens_on=measure.opens_on,
-                        due_on=measure.due_on,
-                        status=TaskStatus.DONE if response else TaskStatus.OPEN,
-                        closed_at=response.submitted_at if response else None,
-                    ),
-                    response,
-                )
-            )
-    return max(last_planned, start + dt.timedelta(days=120))
+        batch.tasks.append((task, response))
 
 
 def administration_rows(session, route: str, dose: Decimal, rate, nurse) -> list:
