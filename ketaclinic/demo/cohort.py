@@ -792,23 +792,16 @@ def _answer(
     values, result = answers_for(code, total, flagged, rng)
     submitted = at_local(day, rng.randint(7, 21), rng.randint(0, 59))
     channel = _weighted(rng, {Channel.PORTAL: 80, Channel.PAPER: 14, Channel.PHONE: 6})
-    response = Response(
-        patient=draft.patient,
-        instrument=definitions[code],
-        instrument_version=definitions[code].version,
-        answers=list(values),
-        status=ResponseStatus.COMPLETED,
-        total=result.total,
-        band=result.band or "",
-        flags=list(result.flags),
-        subscores=dict(result.subscores),
-        provisional_ptsd=result.provisional_ptsd,
+    response = completed_response(
+        draft.patient,
+        definitions[code],
+        values,
+        result,
         channel=channel,
-        entered_by=None if channel == Channel.PORTAL else draft.nurse,
+        entered_by=draft.nurse,
+        submitted=submitted,
+        minutes_taken=4,
         plan=plan,
-        started_at=submitted - dt.timedelta(minutes=4),
-        updated_at=submitted,
-        submitted_at=submitted,
     )
     batch.responses.append(response)
     if result.flags:
@@ -858,103 +851,30 @@ def administration_rows(session, route: str, dose: Decimal, rate, nurse) -> list
 
 def load_cohort(extra_patients: int, *, progress=None) -> dict[str, int]:
     """Add ``extra_patients`` cohort patients (COH000001…), skipping those already there."""
-    from ketaclinic.demo.clinic import FAMILY, GIVEN
-
     seed_protocols()
     seed_instruments()
     users = _users()
-    prescribers = [users[u] for u in ("prescriber", "prescriber2", "prescriber3", "prescriber4")]
-    protocols = {p.code: p for p in Protocol.objects.all()}
-    definitions = services.usable_definitions()
-    today = timezone.localdate()
+    context = CohortContext(
+        users=users,
+        prescribers=[users[u] for u in ("prescriber", "prescriber2", "prescriber3", "prescriber4")],
+        protocols={p.code: p for p in Protocol.objects.all()},
+        definitions=services.usable_definitions(),
+        today=timezone.localdate(),
+        # One record per person: a drawn name and birthday already in the clinic moves a day.
+        known={
+            Identity(given, family, born).key
+            for given, family, born in Patient.objects.values_list(
+                "given_name", "family_name", "date_of_birth"
+            )
+        },
+    )
     existing = set(Patient.objects.filter(mrn__startswith=MRN_PREFIX).values_list("mrn", flat=True))
     counts = {"patients": 0, "courses": 0, "sessions": 0, "responses": 0}
     numbers = [n for n in range(1, extra_patients + 1) if f"{MRN_PREFIX}{n:06d}" not in existing]
-    # One record per person: a drawn name and birthday already in the clinic moves a day.
-    known = {
-        Identity(given, family, born).key
-        for given, family, born in Patient.objects.values_list(
-            "given_name", "family_name", "date_of_birth"
-        )
-    }
     for chunk_start in range(0, len(numbers), CHUNK):
         batch = Batch()
         for number in numbers[chunk_start : chunk_start + CHUNK]:
-            rng = random.Random(SEED * 1_000_003 + number)
-            sex = rng.choices([Sex.FEMALE, Sex.MALE, Sex.OTHER], weights=[55, 42, 3])[0]
-            age = rng.randint(19, 78)
-            indication = _weighted(rng, {k: v[0] for k, v in INDICATIONS.items()})
-            route = _weighted(rng, INDICATIONS[indication][2])
-            prescriber = rng.choice(prescribers)
-            given, family = rng.choice(GIVEN[sex]), rng.choice(FAMILY)
-            born = today - dt.timedelta(days=age * 365 + rng.randint(0, 364))
-            while Identity(given, family, born).key in known:
-                born -= dt.timedelta(days=1)
-            known.add(Identity(given, family, born).key)
-            patient = Patient(
-                mrn=f"{MRN_PREFIX}{number:06d}",
-                given_name=given,
-                family_name=family,
-                date_of_birth=born,
-                sex=sex,
-                email=f"cohort{number}@example.org",
-                phone=f"860-555-01{number % 100:02d}",
-                created_by=users["prescriber"],
-            )
-            batch.patients.append(patient)
-            batch.diagnoses.append(
-                Diagnosis(
-                    patient=patient,
-                    icd10_code=INDICATIONS[indication][1],
-                    recorded_by=prescriber,
-                )
-            )
-            batch.care.append(
-                CareTeamMember(
-                    patient=patient,
-                    role=CareRole.PRESCRIBER,
-                    user=prescriber,
-                    recorded_by=prescriber,
-                )
-            )
-            weight = max(45.0, min(150.0, rng.gauss(70 if sex == Sex.FEMALE else 84, 14)))
-            start = _course_start(rng, today)
-            ends = add_course(
-                batch,
-                rng,
-                patient=patient,
-                indication=indication,
-                route=route,
-                start=start,
-                today=today,
-                users=users,
-                prescriber=prescriber,
-                protocols=protocols,
-                definitions=definitions,
-                weight_kg=weight,
-                age=age,
-            )
-            counts["courses"] += 1
-            if rng.random() < 0.14:
-                again = ends + dt.timedelta(days=rng.randint(30, 360))
-                again -= dt.timedelta(days=again.weekday())
-                if again < today - dt.timedelta(days=3):
-                    add_course(
-                        batch,
-                        rng,
-                        patient=patient,
-                        indication=indication,
-                        route=route,
-                        start=again,
-                        today=today,
-                        users=users,
-                        prescriber=prescriber,
-                        protocols=protocols,
-                        definitions=definitions,
-                        weight_kg=weight,
-                        age=age,
-                    )
-                    counts["courses"] += 1
+            counts["courses"] += _cohort_patient(batch, context, number)
         with transaction.atomic():
             batch.write()
         counts["patients"] += len(batch.patients)
@@ -965,6 +885,120 @@ def load_cohort(extra_patients: int, *, progress=None) -> dict[str, int]:
     if counts["patients"]:
         trail.record(action="demo.load_cohort", actor_username="demo", detail=counts)
     return counts
+
+
+@dataclass
+class CohortContext:
+    """What every cohort patient is drawn against: staff, catalog, instruments, today."""
+
+    users: dict[str, User]
+    prescribers: list[User]
+    protocols: dict[str, Protocol]
+    definitions: dict
+    today: dt.date
+    known: set
+
+
+def _cohort_patient(batch: Batch, context: CohortContext, number: int) -> int:
+    """One cohort patient from their own seed: the record, one course, sometimes a second.
+
+    Returns the number of courses added.
+    """
+    rng = random.Random(SEED * 1_000_003 + number)
+    sex = rng.choices([Sex.FEMALE, Sex.MALE, Sex.OTHER], weights=[55, 42, 3])[0]
+    age = rng.randint(19, 78)
+    indication = _weighted(rng, {k: v[0] for k, v in INDICATIONS.items()})
+    route = _weighted(rng, INDICATIONS[indication][2])
+    prescriber = rng.choice(context.prescribers)
+    patient = _cohort_record(batch, rng, context, number, sex=sex, age=age)
+    batch.diagnoses.append(
+        Diagnosis(patient=patient, icd10_code=INDICATIONS[indication][1], recorded_by=prescriber)
+    )
+    batch.care.append(
+        CareTeamMember(
+            patient=patient, role=CareRole.PRESCRIBER, user=prescriber, recorded_by=prescriber
+        )
+    )
+    weight = max(45.0, min(150.0, rng.gauss(70 if sex == Sex.FEMALE else 84, 14)))
+    course = {
+        "patient": patient,
+        "indication": indication,
+        "route": route,
+        "today": context.today,
+        "users": context.users,
+        "prescriber": prescriber,
+        "protocols": context.protocols,
+        "definitions": context.definitions,
+        "weight_kg": weight,
+        "age": age,
+    }
+    ends = add_course(batch, rng, start=_course_start(rng, context.today), **course)
+    if rng.random() >= 0.14:
+        return 1
+    again = ends + dt.timedelta(days=rng.randint(30, 360))
+    again -= dt.timedelta(days=again.weekday())
+    if again >= context.today - dt.timedelta(days=3):
+        return 1
+    add_course(batch, rng, start=again, **course)
+    return 2
+
+
+def _cohort_record(
+    batch: Batch, rng: random.Random, context: CohortContext, number: int, *, sex: str, age: int
+) -> Patient:
+    """The patient's record: a drawn name and a birthday no other record shares."""
+    from ketaclinic.demo.clinic import FAMILY, GIVEN
+
+    given, family = rng.choice(GIVEN[sex]), rng.choice(FAMILY)
+    born = context.today - dt.timedelta(days=age * 365 + rng.randint(0, 364))
+    while Identity(given, family, born).key in context.known:
+        born -= dt.timedelta(days=1)
+    context.known.add(Identity(given, family, born).key)
+    patient = Patient(
+        mrn=f"{MRN_PREFIX}{number:06d}",
+        given_name=given,
+        family_name=family,
+        date_of_birth=born,
+        sex=sex,
+        email=f"cohort{number}@example.org",
+        phone=f"860-555-01{number % 100:02d}",
+        created_by=context.users["prescriber"],
+    )
+    batch.patients.append(patient)
+    return patient
+
+
+def completed_response(
+    patient: Patient,
+    definition,
+    values,
+    result,
+    *,
+    channel: str,
+    entered_by: User | None,
+    submitted: dt.datetime,
+    minutes_taken: int = 5,
+    plan=None,
+) -> Response:
+    """A submitted questionnaire, as the portal or a nurse entering paper/phone answers saves it."""
+    return Response(
+        patient=patient,
+        instrument=definition,
+        instrument_version=definition.version,
+        answers=list(values),
+        status=ResponseStatus.COMPLETED,
+        total=result.total,
+        band=result.band or "",
+        flags=list(result.flags),
+        subscores=dict(result.subscores),
+        provisional_ptsd=result.provisional_ptsd,
+        channel=channel,
+        entered_by=None if channel == Channel.PORTAL else entered_by,
+        plan=plan,
+        started_at=submitted - dt.timedelta(minutes=minutes_taken),
+        updated_at=submitted,
+        submitted_at=submitted,
+    )
 
 
 # --- the 40 demo patients -------------------------------------------------------------------
@@ -997,62 +1031,9 @@ def load_histories(users: dict[str, User]) -> int:
         planned_patients.add(plan.patient_id)
         _demo_plan_history(batch, rng, plan, users, definitions, today, protocols)
     for index, patient in enumerate(patients):
-        if patient.pk in planned_patients:
-            continue
-        indication = next((d.indication for d in patient.diagnoses.all() if d.indication), "trd")
-        codes = [
-            c
-            for c in schedule.shipped_policy().instruments_for(indication)
-            if c in definitions and definitions[c].rater == "patient"
-        ]
-        for k, code in enumerate(codes):
-            scale = SCALES[code]
-            for weeks_ago in (5, 2) if index % 3 == 0 else (3,):
-                total = max(scale.baseline_min, round(rng.gauss(scale.baseline_mean, 2)))
-                flagged = code == "phq9" and index == 3 and weeks_ago == 2
-                values, result = answers_for(code, total, flagged, rng)
-                when = timezone.now() - dt.timedelta(days=weeks_ago * 7, hours=k)
-                if flagged:
-                    when = timezone.now() - dt.timedelta(hours=5)
-                channel = (
-                    Channel.PHONE if flagged else Channel.PORTAL if index % 2 else Channel.PAPER
-                )
-                response = Response(
-                    patient=patient,
-                    instrument=definitions[code],
-                    instrument_version=definitions[code].version,
-                    answers=list(values),
-                    status=ResponseStatus.COMPLETED,
-                    total=result.total,
-                    band=result.band or "",
-                    flags=list(result.flags),
-                    subscores=dict(result.subscores),
-                    provisional_ptsd=result.provisional_ptsd,
-                    channel=channel,
-                    entered_by=None if channel == Channel.PORTAL else users["nurse"],
-                    started_at=when - dt.timedelta(minutes=5),
-                    updated_at=when,
-                    submitted_at=when,
-                )
-                batch.responses.append(response)
-                if result.flags:
-                    prescriber = services.care_team_prescriber(patient) or users["prescriber"]
-                    batch.flagged.append((response, prescriber, True))
-    # One questionnaire left half done on the portal by demo patient DEMO0002.
-    second = next((p for p in patients if p.mrn == "DEMO0002"), None)
-    if second is not None:
-        batch.responses.append(
-            Response(
-                patient=second,
-                instrument=definitions["phq9"],
-                instrument_version=definitions["phq9"].version,
-                answers=[1, 2, 1, None, None, None, None, None, None],
-                status=ResponseStatus.IN_PROGRESS,
-                channel=Channel.PORTAL,
-                started_at=timezone.now() - dt.timedelta(days=1),
-                updated_at=timezone.now() - dt.timedelta(days=1),
-            )
-        )
+        if patient.pk not in planned_patients:
+            _intake_answers(batch, rng, patient, index, users, definitions)
+    _half_done_questionnaire(batch, patients, definitions)
     with transaction.atomic():
         batch.write()
         trail.record(
@@ -1065,53 +1046,118 @@ def load_histories(users: dict[str, User]) -> int:
     return len(batch.responses)
 
 
+def _intake_answers(batch: Batch, rng, patient: Patient, index: int, users, definitions) -> None:
+    """A patient without a plan: intake questionnaires of their indication, once or twice.
+
+    The fourth patient answered a PHQ-9 item 9 five hours ago (on the worklist, by phone).
+    """
+    indication = next((d.indication for d in patient.diagnoses.all() if d.indication), "trd")
+    codes = [
+        c
+        for c in schedule.shipped_policy().instruments_for(indication)
+        if c in definitions and definitions[c].rater == "patient"
+    ]
+    for k, code in enumerate(codes):
+        scale = SCALES[code]
+        for weeks_ago in (5, 2) if index % 3 == 0 else (3,):
+            total = max(scale.baseline_min, round(rng.gauss(scale.baseline_mean, 2)))
+            flagged = code == "phq9" and index == 3 and weeks_ago == 2
+            values, result = answers_for(code, total, flagged, rng)
+            when = timezone.now() - dt.timedelta(days=weeks_ago * 7, hours=k)
+            if flagged:
+                when = timezone.now() - dt.timedelta(hours=5)
+            channel = Channel.PHONE if flagged else Channel.PORTAL if index % 2 else Channel.PAPER
+            response = completed_response(
+                patient,
+                definitions[code],
+                values,
+                result,
+                channel=channel,
+                entered_by=users["nurse"],
+                submitted=when,
+            )
+            batch.responses.append(response)
+            if result.flags:
+                prescriber = services.care_team_prescriber(patient) or users["prescriber"]
+                batch.flagged.append((response, prescriber, True))
+
+
+def _half_done_questionnaire(batch: Batch, patients: list[Patient], definitions) -> None:
+    """One questionnaire left half done on the portal by demo patient DEMO0002."""
+    second = next((p for p in patients if p.mrn == "DEMO0002"), None)
+    if second is None:
+        return
+    batch.responses.append(
+        Response(
+            patient=second,
+            instrument=definitions["phq9"],
+            instrument_version=definitions["phq9"].version,
+            answers=[1, 2, 1, None, None, None, None, None, None],
+            status=ResponseStatus.IN_PROGRESS,
+            channel=Channel.PORTAL,
+            started_at=timezone.now() - dt.timedelta(days=1),
+            updated_at=timezone.now() - dt.timedelta(days=1),
+        )
+    )
+
+
 def _demo_plan_history(batch, rng, plan, users, definitions, today, protocols) -> None:
     """Sessions (if none are charted) and questionnaires for one demo plan."""
     from ketaclinic.charting.models import TreatmentSession
 
     planned = list(plan.planned_sessions.order_by("number"))
-    has_sessions = TreatmentSession.objects.filter(plan=plan).exists()
-    given = [s for s in planned if s.date < today]
     nurse = users["nurse"]
-    if not has_sessions:
-        for s in given:
-            started = at_local(s.date, 10, 0)
-            batch.sessions.append(
-                TreatmentSession(
-                    patient=plan.patient,
-                    plan=plan,
-                    session_number=s.number,
-                    route=plan.route,
-                    protocol_code=plan.protocol.code,
-                    drug="racemic ketamine" if plan.route != "esketamine" else "esketamine",
-                    planned_dose_mg=plan.dose_mg,
-                    planned_rate_mg_per_min=plan.rate_mg_per_min,
-                    planned_minutes=plan.infusion_minutes,
-                    status="discharged",
-                    nurse=nurse,
-                    prescriber_on_site=plan.signed_by,
-                    opened_at=started - dt.timedelta(minutes=30),
-                    dose_started_at=started,
-                    dose_ended_at=started + dt.timedelta(minutes=40),
-                    discharged_at=started + dt.timedelta(hours=2),
-                )
-            )
+    if not TreatmentSession.objects.filter(plan=plan).exists():
+        for s in planned:
+            if s.date < today:
+                batch.sessions.append(_demo_given_session(plan, s, nurse))
     course = [schedule.CourseSession(s.number, s.date, s.phase) for s in planned]
     if not course:
-        # A course the prescriber dated by hand (IM, sublingual): the sessions charted.
-        course = [
-            schedule.CourseSession(
-                s.session_number or n, timezone.localdate(s.dose_started_at), "induction"
-            )
-            for n, s in enumerate(
-                TreatmentSession.objects.filter(plan=plan, dose_started_at__isnull=False).order_by(
-                    "dose_started_at"
-                ),
-                start=1,
-            )
-        ]
-    if not course:
-        return
+        course = _charted_course(plan)
+    if course:
+        _demo_plan_answers(batch, rng, plan, course, definitions, today, nurse)
+
+
+def _demo_given_session(plan, planned, nurse: User):
+    """A discharged session on a planned day (10:00, 40-minute dose, two hours in all)."""
+    from ketaclinic.charting.models import TreatmentSession
+
+    started = at_local(planned.date, 10, 0)
+    return TreatmentSession(
+        patient=plan.patient,
+        plan=plan,
+        session_number=planned.number,
+        route=plan.route,
+        protocol_code=plan.protocol.code,
+        drug="racemic ketamine" if plan.route != "esketamine" else "esketamine",
+        planned_dose_mg=plan.dose_mg,
+        planned_rate_mg_per_min=plan.rate_mg_per_min,
+        planned_minutes=plan.infusion_minutes,
+        status="discharged",
+        nurse=nurse,
+        prescriber_on_site=plan.signed_by,
+        opened_at=started - dt.timedelta(minutes=30),
+        dose_started_at=started,
+        dose_ended_at=started + dt.timedelta(minutes=40),
+        discharged_at=started + dt.timedelta(hours=2),
+    )
+
+
+def _charted_course(plan) -> list:
+    """A course the prescriber dated by hand (IM, sublingual): the sessions charted."""
+    from ketaclinic.charting.models import TreatmentSession
+
+    charted = TreatmentSession.objects.filter(plan=plan, dose_started_at__isnull=False)
+    return [
+        schedule.CourseSession(
+            s.session_number or n, timezone.localdate(s.dose_started_at), "induction"
+        )
+        for n, s in enumerate(charted.order_by("dose_started_at"), start=1)
+    ]
+
+
+def _demo_plan_answers(batch, rng, plan, course, definitions, today, nurse) -> None:
+    """The plan's questionnaires on the schedule's days, improving towards a response."""
     policy = schedule.shipped_policy()
     codes = [c for c in policy.instruments_for(plan.indication) if c in definitions]
     codes = [c for c in codes if definitions[c].rater == "patient"][:2]
@@ -1128,25 +1174,16 @@ def _demo_plan_history(batch, rng, plan, users, definitions, today, protocols) -
             offset = (day - start).days
             total = baseline if offset <= 0 else level(scale, baseline, end, offset, end_day, rng)
             values, result = answers_for(code, total, False, rng)
-            when = at_local(day, 8, 30)
             channel = Channel.PORTAL if measure.reason != schedule.BASELINE else Channel.PAPER
             batch.responses.append(
-                Response(
-                    patient=plan.patient,
-                    instrument=definitions[code],
-                    instrument_version=definitions[code].version,
-                    answers=list(values),
-                    status=ResponseStatus.COMPLETED,
-                    total=result.total,
-                    band=result.band or "",
-                    flags=list(result.flags),
-                    subscores=dict(result.subscores),
-                    provisional_ptsd=result.provisional_ptsd,
+                completed_response(
+                    plan.patient,
+                    definitions[code],
+                    values,
+                    result,
                     channel=channel,
-                    entered_by=None if channel == Channel.PORTAL else nurse,
+                    entered_by=nurse,
+                    submitted=at_local(day, 8, 30),
                     plan=plan,
-                    started_at=when - dt.timedelta(minutes=5),
-                    updated_at=when,
-                    submitted_at=when,
                 )
             )
