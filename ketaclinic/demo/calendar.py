@@ -77,6 +77,24 @@ def working_day(day: dt.date) -> dt.date:
 # --- induction courses from signed plans -----------------------------------------------------
 
 
+def _reserved_for_sessions(candidates: list[Patient]) -> list[Patient | None]:
+    """Kept for demo/sessions.py: its IM patient, then its esketamine patient."""
+    im = next(
+        (p for p in candidates if demo_plans.fits_iv_any(p, screening_services.record_snapshot(p))),
+        None,
+    )
+    esketamine = next(
+        (
+            p
+            for p in candidates
+            if p is not im
+            and demo_plans.fits_esketamine_trd(p, screening_services.record_snapshot(p))
+        ),
+        None,
+    )
+    return [im, esketamine]
+
+
 def plan_courses(users: dict[str, User]) -> list[TreatmentPlan]:
     """Signed IV plans for demo patients still without a screening, each course placeable.
 
@@ -95,21 +113,7 @@ def plan_courses(users: dict[str, User]) -> list[TreatmentPlan]:
     fitting = [
         p for p in candidates if demo_plans.fits_iv_course(p, screening_services.record_snapshot(p))
     ]
-    # Kept for demo/sessions.py: its IM patient, then its esketamine patient.
-    im = next(
-        (p for p in candidates if demo_plans.fits_iv_any(p, screening_services.record_snapshot(p))),
-        None,
-    )
-    esketamine = next(
-        (
-            p
-            for p in candidates
-            if p is not im
-            and demo_plans.fits_esketamine_trd(p, screening_services.record_snapshot(p))
-        ),
-        None,
-    )
-    reserved = [im, esketamine]
+    reserved = _reserved_for_sessions(candidates)
     rng = random.Random(SEED)
     today = timezone.localdate()
     kind = AppointmentType.objects.get(code="iv_infusion")

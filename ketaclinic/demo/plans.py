@@ -206,6 +206,17 @@ def _weight_on(patient: Patient, day: dt.date, users: dict[str, User]) -> Weight
     )
 
 
+def _iv_dose(protocol: Protocol, weight, signed_on: dt.date):
+    """The protocol's dose at 0.5 mg/kg for the weight on record when the plan was signed."""
+    return dosing.calculate_dose(
+        protocol.rules(),
+        weight_kg=weight.weight_kg,
+        dose_mg_per_kg=Decimal("0.5"),
+        weight_measured_on=weight.measured_on,
+        today=signed_on,
+    )
+
+
 def _historic_iv_plan(
     patient: Patient,
     users: dict[str, User],
@@ -222,13 +233,7 @@ def _historic_iv_plan(
     screening = _historic_screening(patient, users, days_ago + 1)
     weight = _weight_on(patient, signed_on - dt.timedelta(days=1), users)
     protocol = Protocol.objects.get(code="iv_racemic")
-    dose = dosing.calculate_dose(
-        protocol.rules(),
-        weight_kg=weight.weight_kg,
-        dose_mg_per_kg=Decimal("0.5"),
-        weight_measured_on=weight.measured_on,
-        today=signed_on,
-    )
+    dose = _iv_dose(protocol, weight, signed_on)
     start = start or signed_on + dt.timedelta(days=1)
     course = schedule.propose_schedule("iv_induction", start_date=start, working_weekdays=WEEKDAYS)
     signed_at = signed_at or timezone.now() - dt.timedelta(days=days_ago)

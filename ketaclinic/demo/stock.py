@@ -252,47 +252,10 @@ def write_cohort_ledger(sessions: list[TreatmentSession], delivered: dict[int, D
     receipts, draws = [], []
     for (product, number), own in by_lot.items():
         spec = specs[product]
-        first = min(s.opened_at for s in own)
-        lot = lots.get((product, number))
-        if lot is None:
-            day = first_working_day(timezone.localdate(first))
-            lot = Lot(
-                drug=spec["drug"],
-                product=product,
-                supplier=spec["supplier"],
-                lot_number=number,
-                mg_per_vial=spec["mg_per_vial"],
-                ml_per_vial=spec["ml_per_vial"],
-                vials_received=1,
-                expires_on=day + SHELF_LIFE,
-                received_at=min(first, clinic_datetime(day, dt.time(8, 0))),
-                received_by=own[0].nurse,
-            )
-            lots[(product, number)] = lot
-        need = sum((drawn_mg(spec, s.planned_dose_mg) for s in own), Decimal(0))
-        vials = int((need / spec["mg_per_vial"]).to_integral_value(ROUND_CEILING))
-        receipts.append(
-            LedgerEntry(
-                lot=lot,
-                kind=EntryKind.RECEIVE,
-                quantity_mg=spec["mg_per_vial"] * vials,
-                vials=vials,
-                by=own[0].nurse,
-                at=min(first, clinic_datetime(first_working_day(first.date()), dt.time(8, 0))),
-                reason="Delivery checked against the invoice",
-            )
-        )
-        for session in own:
-            draws.append(
-                LedgerEntry(
-                    lot=lot,
-                    kind=EntryKind.DRAW,
-                    quantity_mg=drawn_mg(spec, session.planned_dose_mg),
-                    session=session,
-                    by=session.nurse,
-                    at=session.opened_at + dt.timedelta(minutes=9),
-                )
-            )
+        lot = lots.get((product, number)) or _cohort_lot(spec, number, own)
+        lots[(product, number)] = lot
+        receipts.append(_cohort_receipt(spec, lot, own))
+        draws.extend(_cohort_draw(spec, lot, session) for session in own)
     new_lots = [lot for lot in lots.values() if lot.pk is None]
     for lot in new_lots:
         lot.vials_received = next(r.vials for r in receipts if r.lot is lot)
@@ -301,35 +264,84 @@ def write_cohort_ledger(sessions: list[TreatmentSession], delivered: dict[int, D
         row.lot_id = row.lot.pk
     LedgerEntry.objects.bulk_create(receipts)
     LedgerEntry.objects.bulk_create(draws)
-    uses = []
-    for draw in draws:
-        session = draw.session
-        given = delivered[session.pk]
-        at = session.dose_ended_at + dt.timedelta(minutes=2)
+    uses = [row for draw in draws for row in _cohort_uses(draw, delivered[draw.session.pk])]
+    LedgerEntry.objects.bulk_create(uses)
+    return len(receipts) + len(draws) + len(uses)
+
+
+def _cohort_lot(spec: dict, number: str, own: list[TreatmentSession]) -> Lot:
+    """A lot first seen in this chunk, received on the working day of its first session."""
+    first = min(s.opened_at for s in own)
+    day = first_working_day(timezone.localdate(first))
+    return Lot(
+        drug=spec["drug"],
+        product=spec["product"],
+        supplier=spec["supplier"],
+        lot_number=number,
+        mg_per_vial=spec["mg_per_vial"],
+        ml_per_vial=spec["ml_per_vial"],
+        vials_received=1,
+        expires_on=day + SHELF_LIFE,
+        received_at=min(first, clinic_datetime(day, dt.time(8, 0))),
+        received_by=own[0].nurse,
+    )
+
+
+def _cohort_receipt(spec: dict, lot: Lot, own: list[TreatmentSession]) -> LedgerEntry:
+    """A delivery of enough whole vials for the sessions drawing from ``lot``."""
+    first = min(s.opened_at for s in own)
+    need = sum((drawn_mg(spec, s.planned_dose_mg) for s in own), Decimal(0))
+    vials = int((need / spec["mg_per_vial"]).to_integral_value(ROUND_CEILING))
+    return LedgerEntry(
+        lot=lot,
+        kind=EntryKind.RECEIVE,
+        quantity_mg=spec["mg_per_vial"] * vials,
+        vials=vials,
+        by=own[0].nurse,
+        at=min(first, clinic_datetime(first_working_day(first.date()), dt.time(8, 0))),
+        reason="Delivery checked against the invoice",
+    )
+
+
+def _cohort_draw(spec: dict, lot: Lot, session: TreatmentSession) -> LedgerEntry:
+    """The session's dose drawn up nine minutes after it opened."""
+    return LedgerEntry(
+        lot=lot,
+        kind=EntryKind.DRAW,
+        quantity_mg=drawn_mg(spec, session.planned_dose_mg),
+        session=session,
+        by=session.nurse,
+        at=session.opened_at + dt.timedelta(minutes=9),
+    )
+
+
+def _cohort_uses(draw: LedgerEntry, given: Decimal) -> list[LedgerEntry]:
+    """What became of a draw: given, and the rest wasted with the prescriber as witness."""
+    session = draw.session
+    at = session.dose_ended_at + dt.timedelta(minutes=2)
+    uses = [
+        LedgerEntry(
+            lot_id=draw.lot_id,
+            kind=EntryKind.ADMINISTER,
+            quantity_mg=given,
+            session=session,
+            draw=draw,
+            by=session.nurse,
+            at=at,
+        )
+    ]
+    if draw.quantity_mg > given:
         uses.append(
             LedgerEntry(
                 lot_id=draw.lot_id,
-                kind=EntryKind.ADMINISTER,
-                quantity_mg=given,
+                kind=EntryKind.WASTE,
+                quantity_mg=draw.quantity_mg - given,
                 session=session,
                 draw=draw,
                 by=session.nurse,
-                at=at,
+                witness=session.prescriber_on_site,
+                reason="Unused rest of the prepared dose",
+                at=at + dt.timedelta(minutes=1),
             )
         )
-        if draw.quantity_mg > given:
-            uses.append(
-                LedgerEntry(
-                    lot_id=draw.lot_id,
-                    kind=EntryKind.WASTE,
-                    quantity_mg=draw.quantity_mg - given,
-                    session=session,
-                    draw=draw,
-                    by=session.nurse,
-                    witness=session.prescriber_on_site,
-                    reason="Unused rest of the prepared dose",
-                    at=at + dt.timedelta(minutes=1),
-                )
-            )
-    LedgerEntry.objects.bulk_create(uses)
-    return len(receipts) + len(draws) + len(uses)
+    return uses
