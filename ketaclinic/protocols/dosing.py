@@ -19,6 +19,9 @@ range and the reason, for the signing clinician and the audit trail. Limits that
 matter of clinical judgement (body weight 30-250 kg, weight measured in the last 30 days,
 esketamine doses that are not whole devices) cannot be overridden.
 
+Input checks live in :mod:`.dose_inputs` and dose creep in :mod:`.creep`; this module is the
+dosing face callers import, and re-exports both.
+
 References
 ----------
 shared/domain/REFERENCE.md section 1; ketaclinic issue #3 (dosing policy).
@@ -26,21 +29,24 @@ shared/domain/REFERENCE.md section 1; ketaclinic issue #3 (dosing policy).
 
 from __future__ import annotations
 
-import math
-from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from itertools import pairwise
+from datetime import date
+from decimal import Decimal
 from typing import Any
 
-from ketaclinic.protocols.catalog import (
-    DecimalRange,
-    DoseBasis,
-    Protocol,
-    UnknownCodeError,
-    catalog,
-    get_protocol,
+from ketaclinic.protocols.catalog import DoseBasis, DoseRule, Protocol, catalog
+from ketaclinic.protocols.creep import DoseCreep, DoseRecord, Escalation, dose_creep
+from ketaclinic.protocols.dose_inputs import (
+    DosingError,
+    check_in_range,
+    checked_weight_kg,
+    override_or_refuse,
+    positive_decimal,
+    protocol_for,
+    reason_given,
+    round_to_increment,
+    rounded,
+    whole_number,
 )
 
 __all__ = [
@@ -56,15 +62,6 @@ __all__ = [
     "dose_creep",
     "round_to_increment",
 ]
-
-
-class DosingError(ValueError):
-    """A dose cannot be calculated as asked; ``field`` names the input at fault (HTTP 422)."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.message = message
 
 
 @dataclass(frozen=True)
@@ -95,135 +92,6 @@ class DoseResult:
 
 
 # --------------------------------------------------------------------------------------------
-# Input parsing
-# --------------------------------------------------------------------------------------------
-
-
-def round_to_increment(value: Decimal, increment: Decimal) -> Decimal:
-    """Round ``value`` to a multiple of ``increment``, halves away from zero (ROUND_HALF_UP)."""
-    steps = (value / increment).quantize(Decimal(1), rounding=ROUND_HALF_UP)
-    return (steps * increment).quantize(increment)
-
-
-def _rounded(value: Decimal, increment: Decimal, field: str) -> Decimal:
-    """``round_to_increment``, or DosingError when the amount has more digits than Decimal's
-    28-digit context holds (an overridden dose of 1e308 mg/kg is a typing error, not a dose)."""
-    try:
-        return round_to_increment(value, increment)
-    except InvalidOperation:
-        raise DosingError(field, "is too large to calculate a dose from") from None
-
-
-def _positive_decimal(value: Any, field: str, unit: str) -> Decimal:
-    if value is None:
-        raise DosingError(field, "is required")
-    if isinstance(value, bool) or not isinstance(value, int | float | str | Decimal):
-        raise DosingError(field, f"must be a number in {unit}, got {value!r}")
-    if isinstance(value, float) and not math.isfinite(value):
-        raise DosingError(field, f"must be a finite number in {unit}")
-    try:
-        # str() first so a float 0.1 means 0.1, not 0.1000000000000000055...
-        number = Decimal(str(value).strip())
-    except InvalidOperation:
-        raise DosingError(field, f"must be a number in {unit}, got {value!r}") from None
-    if not number.is_finite() or number <= 0:
-        raise DosingError(field, f"must be a positive number in {unit}, got {value!r}")
-    return number
-
-
-def _whole_number(value: Any, field: str, minimum: int) -> int:
-    if value is None:
-        raise DosingError(field, "is required")
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise DosingError(field, f"must be a whole number, got {value!r}")
-    if value < minimum:
-        raise DosingError(field, f"must be at least {minimum}, got {value}")
-    return value
-
-
-def _reason(override_reason: Any) -> str | None:
-    """The override reason, or None when absent or blank (blank never authorises anything)."""
-    if override_reason is None:
-        return None
-    if not isinstance(override_reason, str):
-        raise DosingError("override_reason", "must be text")
-    cleaned = " ".join(override_reason.split())
-    return cleaned or None
-
-
-def _protocol(protocol_code: Any) -> Protocol:
-    # A Protocol itself is used as given: the clinic's edited copy (database) rather than the
-    # shipped file. Codes are looked up in the shipped catalog.
-    if isinstance(protocol_code, Protocol):
-        return protocol_code
-    try:
-        return get_protocol(protocol_code)
-    except UnknownCodeError as error:
-        raise DosingError("protocol", str(error)) from None
-
-
-def _sources(allowed: DecimalRange) -> str:
-    return "; ".join(allowed.sources)
-
-
-def _check_in_range(
-    value: Decimal,
-    allowed: DecimalRange,
-    *,
-    field: str,
-    unit: str,
-    what: str,
-    reason: str | None,
-    shown: str | None = None,
-) -> str | None:
-    """None when ``value`` is in range; a warning when overridden; else DosingError.
-
-    ``shown`` replaces the value in the message (e.g. a ratio printed to 2 decimals).
-    """
-    if value in allowed:
-        return None
-    stated = f"{what} {shown or value} {unit}"
-    if reason is None:
-        raise DosingError(
-            field,
-            f"{stated} is outside the protocol's allowed range {allowed.describe(unit)} "
-            f"({_sources(allowed)}); give an override reason to proceed",
-        )
-    return f"{stated} is outside the allowed range {allowed.describe(unit)}; overridden: {reason}"
-
-
-def _checked_weight_kg(weight_kg: Any, weight_measured_on: Any, today: Any) -> Decimal:
-    """Weight in range and recent enough; neither limit can be overridden."""
-    policy = catalog().dosing_policy
-    weight = _positive_decimal(weight_kg, "weight_kg", "kg")
-    if weight not in policy.weight_kg:
-        raise DosingError(
-            "weight_kg",
-            f"{weight} kg is outside {policy.weight_kg.describe('kg')} "
-            f"({_sources(policy.weight_kg)}); check the weight",
-        )
-    if weight_measured_on is None:
-        return weight
-    for name, value in (("weight_measured_on", weight_measured_on), ("today", today)):
-        # datetime is a date subclass, but mixing them makes the day count ambiguous.
-        if value is None:
-            raise DosingError(name, "give today's date to check how old the weight is")
-        if isinstance(value, datetime) or not isinstance(value, date):
-            raise DosingError(name, f"must be a date, got {value!r}")
-    age_days = (today - weight_measured_on).days
-    if age_days < 0:
-        raise DosingError("weight_measured_on", "is after today")
-    if age_days > policy.weight_max_age_days:
-        raise DosingError(
-            "weight_measured_on",
-            f"the weight is {age_days} days old; weigh the patient again (a weight older than "
-            f"{policy.weight_max_age_days} days is not used: "
-            f"{'; '.join(policy.weight_max_age_sources)})",
-        )
-    return weight
-
-
-# --------------------------------------------------------------------------------------------
 # Calculations
 # --------------------------------------------------------------------------------------------
 
@@ -234,7 +102,7 @@ def _infusion_minutes(
     assert protocol.infusion is not None
     if minutes is None:
         return protocol.infusion.default_minutes, []
-    chosen = _whole_number(minutes, "infusion_minutes", 1)
+    chosen = whole_number(minutes, "infusion_minutes", 1)
     allowed = protocol.infusion.allowed_minutes
     if chosen in allowed:
         return chosen, []
@@ -286,45 +154,55 @@ def calculate_weight_based_dose(
     >>> (r.dose_mg, r.rate_mg_per_min, r.warnings)
     (Decimal('36.7'), Decimal('0.92'), ())
     """
-    protocol = _protocol(protocol_code)
-    if protocol.dose.basis is DoseBasis.NASAL_DEVICE:
-        raise DosingError("protocol", f"{protocol.code} is dosed in whole devices, not per kg")
-    if protocol.infusion is None and infusion_minutes is not None:
-        raise DosingError("infusion_minutes", f"{protocol.code} is not an infusion")
-    reason = _reason(override_reason)
-    policy = catalog().dosing_policy
-    weight = _checked_weight_kg(weight_kg, weight_measured_on, today)
-    per_kg = _positive_decimal(dose_mg_per_kg, "dose_mg_per_kg", "mg/kg")
-    assert protocol.dose.allowed_mg_per_kg is not None
-    warnings = [
-        warning
-        for warning in [
-            _check_in_range(
-                per_kg,
-                protocol.dose.allowed_mg_per_kg,
-                field="dose_mg_per_kg",
-                unit="mg/kg",
-                what="dose",
-                reason=reason,
-            )
-        ]
-        if warning
-    ]
-    dose_mg = _rounded(weight * per_kg, policy.dose_increment_mg, "dose_mg_per_kg")
+    protocol = _per_kg_protocol(protocol_code, infusion_minutes)
+    reason = reason_given(override_reason)
+    weight = checked_weight_kg(weight_kg, weight_measured_on, today)
+    per_kg = positive_decimal(dose_mg_per_kg, "dose_mg_per_kg", "mg/kg")
+    warnings = _per_kg_warnings(protocol, per_kg, reason)
+    dose_mg = rounded(weight * per_kg, catalog().dosing_policy.dose_increment_mg, "dose_mg_per_kg")
     if dose_mg <= 0:
         raise DosingError("dose_mg_per_kg", "the dose rounds to 0 mg")
     if protocol.infusion is None:
         return DoseResult(protocol.code, dose_mg, dose_mg_per_kg=per_kg, warnings=tuple(warnings))
     minutes, minute_warnings = _infusion_minutes(protocol, infusion_minutes, reason)
-    rate = _rounded(dose_mg / minutes, policy.rate_increment_mg_per_min, "dose_mg_per_kg")
     return DoseResult(
         protocol.code,
         dose_mg,
         dose_mg_per_kg=per_kg,
-        rate_mg_per_min=rate,
+        rate_mg_per_min=_rate_mg_per_min(dose_mg, minutes),
         infusion_minutes=minutes,
         warnings=tuple(warnings + minute_warnings),
     )
+
+
+def _per_kg_protocol(protocol_code: str | Protocol, infusion_minutes: Any) -> Protocol:
+    """The protocol, if it is dosed per kg and takes an infusion time only when it infuses."""
+    protocol = protocol_for(protocol_code)
+    if protocol.dose.basis is DoseBasis.NASAL_DEVICE:
+        raise DosingError("protocol", f"{protocol.code} is dosed in whole devices, not per kg")
+    if protocol.infusion is None and infusion_minutes is not None:
+        raise DosingError("infusion_minutes", f"{protocol.code} is not an infusion")
+    return protocol
+
+
+def _per_kg_warnings(protocol: Protocol, per_kg: Decimal, reason: str | None) -> list[str]:
+    """A dose per kg outside the allowed range: refused, or a warning when overridden."""
+    assert protocol.dose.allowed_mg_per_kg is not None
+    warning = check_in_range(
+        per_kg,
+        protocol.dose.allowed_mg_per_kg,
+        field="dose_mg_per_kg",
+        unit="mg/kg",
+        what="dose",
+        reason=reason,
+    )
+    return [warning] if warning else []
+
+
+def _rate_mg_per_min(dose_mg: Decimal, minutes: int) -> Decimal:
+    """The rate that gives the drawn-up (rounded) dose over ``minutes``, rounded to policy."""
+    increment = catalog().dosing_policy.rate_increment_mg_per_min
+    return rounded(dose_mg / minutes, increment, "dose_mg_per_kg")
 
 
 def calculate_fixed_dose(
@@ -342,18 +220,18 @@ def calculate_fixed_dose(
     its mg/kg equivalent must also lie in the mg/kg range (0.25-7 mg/kg), so a fixed dose
     cannot slip past the per-kg limit for a light patient. Both are overridable.
     """
-    protocol = _protocol(protocol_code)
+    protocol = protocol_for(protocol_code)
     if protocol.dose.basis is not DoseBasis.MG_PER_KG_OR_FIXED_MG:
         raise DosingError("protocol", f"{protocol.code} is not dosed as a fixed mg amount")
-    reason = _reason(override_reason)
+    reason = reason_given(override_reason)
     assert protocol.dose.allowed_fixed_mg is not None
     assert protocol.dose.allowed_mg_per_kg is not None
     policy = catalog().dosing_policy
-    amount = _positive_decimal(dose_mg, "dose_mg", "mg")
-    if amount != _rounded(amount, policy.dose_increment_mg, "dose_mg"):
+    amount = positive_decimal(dose_mg, "dose_mg", "mg")
+    if amount != rounded(amount, policy.dose_increment_mg, "dose_mg"):
         raise DosingError("dose_mg", f"give the dose to {policy.dose_increment_mg} mg")
     checks = [
-        _check_in_range(
+        check_in_range(
             amount,
             protocol.dose.allowed_fixed_mg,
             field="dose_mg",
@@ -363,10 +241,10 @@ def calculate_fixed_dose(
         )
     ]
     if weight_kg is not None:
-        weight = _checked_weight_kg(weight_kg, weight_measured_on, today)
+        weight = checked_weight_kg(weight_kg, weight_measured_on, today)
         ratio = amount / weight
         checks.append(
-            _check_in_range(
+            check_in_range(
                 # Compared exactly; printed to 2 decimals only for the message.
                 ratio,
                 protocol.dose.allowed_mg_per_kg,
@@ -374,7 +252,7 @@ def calculate_fixed_dose(
                 unit="mg/kg",
                 what=f"{amount} mg for {weight} kg =",
                 reason=reason,
-                shown=str(_rounded(ratio, Decimal("0.01"), "dose_mg")),
+                shown=str(rounded(ratio, Decimal("0.01"), "dose_mg")),
             )
         )
     return DoseResult(
@@ -405,28 +283,45 @@ def calculate_esketamine_dose(
     >>> (r.dose_mg, r.devices)
     (Decimal('84'), 3)
     """
-    protocol = _protocol(protocol_code)
+    protocol = protocol_for(protocol_code)
     rule = protocol.dose
     if rule.basis is not DoseBasis.NASAL_DEVICE:
         raise DosingError("protocol", f"{protocol.code} is not a nasal-device protocol")
     assert rule.device_mg is not None
-    assert rule.first_session_max_mg is not None
-    reason = _reason(override_reason)
-    amount = _positive_decimal(dose_mg, "dose_mg", "mg")
-    allowed = ", ".join(f"{dose} mg" for dose in rule.allowed_doses_mg)
+    reason = reason_given(override_reason)
+    whole_mg = _label_dose_mg(rule, dose_mg)
+    session = whole_number(session_number, "session_number", 1)
+    age = whole_number(age_years, "age_years", 0)
+    return DoseResult(
+        protocol.code,
+        Decimal(whole_mg),
+        devices=whole_mg // rule.device_mg,
+        warnings=tuple(_esketamine_warnings(rule, whole_mg, session, age, reason)),
+    )
+
+
+def _label_dose_mg(rule: DoseRule, dose_mg: Any) -> int:
+    """The dose in whole mg if it is one of the label doses; no override can change that."""
+    amount = positive_decimal(dose_mg, "dose_mg", "mg")
     if amount not in {Decimal(dose) for dose in rule.allowed_doses_mg}:
+        allowed = ", ".join(f"{dose} mg" for dose in rule.allowed_doses_mg)
         raise DosingError(
             "dose_mg",
             f"{amount} mg is not an esketamine dose: the label allows {allowed} "
             f"({rule.device_mg} mg per device); this cannot be overridden",
         )
-    whole_mg = int(amount)
-    session = _whole_number(session_number, "session_number", 1)
-    age = _whole_number(age_years, "age_years", 0)
+    return int(amount)
+
+
+def _esketamine_warnings(
+    rule: DoseRule, whole_mg: int, session: int, age: int, reason: str | None
+) -> list[str]:
+    """First-session maximum and the older-adult rule: overridden with a reason, or refused."""
+    assert rule.first_session_max_mg is not None
     warnings: list[str] = []
     if session == 1 and whole_mg > rule.first_session_max_mg:
         warnings.append(
-            _override_or_refuse(
+            override_or_refuse(
                 "dose_mg",
                 f"{whole_mg} mg on the first session: the protocol starts at "
                 f"{rule.first_session_max_mg} mg ({'; '.join(rule.sources)})",
@@ -434,37 +329,23 @@ def calculate_esketamine_dose(
             )
         )
     older = rule.older_adult
-    if older is not None and age < older.from_age_years and whole_mg in older.reserved_doses_mg:
+    if older is None:
+        return warnings
+    if age < older.from_age_years and whole_mg in older.reserved_doses_mg:
         warnings.append(
-            _override_or_refuse(
+            override_or_refuse(
                 "dose_mg",
                 f"{whole_mg} mg is the starting dose for patients aged {older.from_age_years} "
                 f"or over; the patient is {age} ({'; '.join(older.sources)})",
                 reason,
             )
         )
-    if (
-        older is not None
-        and age >= older.from_age_years
-        and session == 1
-        and whole_mg > older.start_mg
-    ):
+    if age >= older.from_age_years and session == 1 and whole_mg > older.start_mg:
         warnings.append(
             f"at {older.from_age_years} or over, esketamine starts at {older.start_mg} mg "
             f"and changes in {older.step_mg} mg steps ({'; '.join(older.sources)})"
         )
-    return DoseResult(
-        protocol.code,
-        Decimal(whole_mg),
-        devices=whole_mg // rule.device_mg,
-        warnings=tuple(warnings),
-    )
-
-
-def _override_or_refuse(field: str, problem: str, reason: str | None) -> str:
-    if reason is None:
-        raise DosingError(field, f"{problem}; give an override reason to proceed")
-    return f"{problem}; overridden: {reason}"
+    return warnings
 
 
 def calculate_dose(
@@ -491,7 +372,7 @@ def calculate_dose(
     Giving both ``dose_mg`` and ``dose_mg_per_kg``, or a dose form the protocol does not use,
     is an error rather than a silent choice: the order would be ambiguous.
     """
-    protocol = _protocol(protocol_code)
+    protocol = protocol_for(protocol_code)
     basis = protocol.dose.basis
     if dose_mg is not None and dose_mg_per_kg is not None:
         raise DosingError("dose_mg", "give either dose_mg or dose_mg_per_kg, not both")
@@ -526,140 +407,4 @@ def calculate_dose(
         weight_measured_on=weight_measured_on,
         today=today,
         override_reason=override_reason,
-    )
-
-
-# --------------------------------------------------------------------------------------------
-# Dose creep (tolerance) over a course
-# --------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class DoseRecord:
-    """The dose given at one session of a course."""
-
-    session_number: int
-    dose_mg: Decimal
-    dose_mg_per_kg: Decimal | None = None
-
-
-@dataclass(frozen=True)
-class Escalation:
-    """A session whose dose is higher than the previous session's."""
-
-    session_number: int
-    previous_session_number: int
-    previous_dose: Decimal
-    dose: Decimal
-    unit: str
-    rise_pct: Decimal
-
-    def as_dict(self) -> dict[str, Any]:
-        """JSON-ready form."""
-        return {
-            "session_number": self.session_number,
-            "previous_session_number": self.previous_session_number,
-            "previous_dose": str(self.previous_dose),
-            "dose": str(self.dose),
-            "unit": self.unit,
-            "rise_pct": str(self.rise_pct),
-        }
-
-
-@dataclass(frozen=True)
-class DoseCreep:
-    """Escalations over a course and the overall change from first to last session.
-
-    ``unit`` is ``"mg/kg"`` when every session records a dose per kg (a weight change then
-    does not look like creep), else ``"mg"``. ``total_rise_pct`` is signed: negative when the
-    dose fell; ``None`` with fewer than two sessions.
-    """
-
-    unit: str | None
-    escalations: tuple[Escalation, ...]
-    first_dose: Decimal | None
-    last_dose: Decimal | None
-    total_rise_pct: Decimal | None
-
-    def as_dict(self) -> dict[str, Any]:
-        """JSON-ready form for the plan page."""
-        return {
-            "unit": self.unit,
-            "escalations": [escalation.as_dict() for escalation in self.escalations],
-            "first_dose": None if self.first_dose is None else str(self.first_dose),
-            "last_dose": None if self.last_dose is None else str(self.last_dose),
-            "total_rise_pct": None if self.total_rise_pct is None else str(self.total_rise_pct),
-        }
-
-
-def _dose_record(item: DoseRecord | Mapping[str, Any], index: int) -> DoseRecord:
-    raw = item if isinstance(item, Mapping) else vars(item)
-    field = f"history[{index}]"
-    try:
-        session = _whole_number(raw.get("session_number"), "session_number", 1)
-        dose = _positive_decimal(raw.get("dose_mg"), "dose_mg", "mg")
-        per_kg = raw.get("dose_mg_per_kg")
-        per_kg = None if per_kg is None else _positive_decimal(per_kg, "dose_mg_per_kg", "mg/kg")
-    except DosingError as error:
-        raise DosingError(f"{field}.{error.field}", error.message) from None
-    return DoseRecord(session, dose, per_kg)
-
-
-def _percent_change(before: Decimal, after: Decimal) -> Decimal:
-    increment = catalog().dosing_policy.percent_increment
-    return round_to_increment((after - before) / before * 100, increment)
-
-
-def dose_creep(history: Iterable[DoseRecord | Mapping[str, Any]]) -> DoseCreep:
-    """Flag every escalation over a course and the total rise from first to last session.
-
-    Parameters
-    ----------
-    history : iterable of DoseRecord or mappings with the same keys
-        Doses given, in any order; session numbers must be unique.
-
-    Returns
-    -------
-    DoseCreep
-        Escalations in session order, each with its rise in percent (0.1 precision,
-        ROUND_HALF_UP), and the signed total change from the first to the last session.
-    """
-    if isinstance(history, str | bytes | Mapping):
-        raise DosingError("history", "must be a list of session doses")
-    records = sorted(
-        (_dose_record(item, i) for i, item in enumerate(history)),
-        key=lambda record: record.session_number,
-    )
-    numbers = [record.session_number for record in records]
-    if len(set(numbers)) != len(numbers):
-        raise DosingError("history", "session numbers must be unique")
-    if not records:
-        return DoseCreep(None, (), None, None, None)
-    per_kg = all(record.dose_mg_per_kg is not None for record in records)
-    unit = "mg/kg" if per_kg else "mg"
-    doses = [
-        (record.dose_mg_per_kg if per_kg else record.dose_mg, record.session_number)
-        for record in records
-    ]
-    escalations = tuple(
-        Escalation(
-            session_number=number,
-            previous_session_number=previous_number,
-            previous_dose=previous,
-            dose=dose,
-            unit=unit,
-            rise_pct=_percent_change(previous, dose),
-        )
-        for (previous, previous_number), (dose, number) in pairwise(doses)
-        if dose > previous  # type: ignore[operator]
-    )
-    first, last = doses[0][0], doses[-1][0]
-    assert first is not None
-    assert last is not None
-    return DoseCreep(
-        unit=unit,
-        escalations=escalations,
-        first_dose=first,
-        last_dose=last,
-        total_rise_pct=None if len(doses) < 2 else _percent_change(first, last),
     )
