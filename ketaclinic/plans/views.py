@@ -80,9 +80,7 @@ def _initial(patient: Patient, screening) -> dict:
     }
     if screening is None:
         return initial
-    protocol = Protocol.objects.default_for(screening.route)
-    if screening.route == "esketamine" and screening.indication == "mdd_suicidal_ideation":
-        protocol = Protocol.objects.active().filter(code="esketamine_mdsi").first() or protocol
+    protocol = Protocol.objects.chosen_for(screening.route, screening.indication)
     if protocol is not None:
         initial["protocol"] = protocol.code
         if protocol.default_mg_per_kg_min is not None:

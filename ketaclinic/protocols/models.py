@@ -18,6 +18,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from . import catalog
+from .choice import choose_protocol
 
 ROUTE_CHOICES = [
     ("iv", "IV"),
@@ -34,6 +35,17 @@ class ProtocolQuerySet(models.QuerySet):
 
     def default_for(self, route: str) -> Protocol | None:
         return self.active().filter(route=route, default_for_route=True).first()
+
+    def chosen_for(self, route: str, indication: str) -> Protocol | None:
+        """The active protocol a plan for ``route`` and ``indication`` starts from.
+
+        The rule is the catalog's (:func:`ketaclinic.protocols.choice.choose_protocol`): the
+        route's protocol whose label names the indication, else the route's default.
+        """
+        candidates = list(self.active().filter(route=route))
+        default = next((row for row in candidates if row.default_for_route), None)
+        found = choose_protocol(candidates, route=route, indication=indication, default=default)
+        return None if found is None else found.protocol
 
 
 def sources_text(sources) -> str:
@@ -52,6 +64,18 @@ def _decimal_text(value: Decimal | None, places: int = 0) -> str | None:
     if value.as_tuple().exponent > -places:
         value = value.quantize(Decimal(1).scaleb(-places))
     return format(value, "f")
+
+
+def _range_data(low, high, sources, places=1) -> dict | None:
+    """A clinic-edited range in the shipped file's shape, or ``None`` when it is unset."""
+    if low is None and high is None:
+        return None
+    return {
+        "min": _decimal_text(low, places),
+        "max": _decimal_text(high, places),
+        "sources": source_lines(sources),
+        "clinic_editable": True,
+    }
 
 
 class Protocol(models.Model):
@@ -149,81 +173,79 @@ class Protocol(models.Model):
 
     def as_catalog_data(self) -> dict[str, Any]:
         """This row in the shape of a ``protocols.yaml`` entry."""
-
-        def decimal_range(low, high, sources, places=1) -> dict | None:
-            if low is None and high is None:
-                return None
-            return {
-                "min": _decimal_text(low, places),
-                "max": _decimal_text(high, places),
-                "sources": source_lines(sources),
-                "clinic_editable": True,
-            }
-
-        dose: dict[str, Any] = {"basis": self.dose_basis}
-        if self.dose_basis == catalog.DoseBasis.NASAL_DEVICE:
-            dose |= {
-                "device_mg": self.device_mg,
-                "allowed_doses_mg": list(self.allowed_doses_mg or []),
-                "first_session_max_mg": self.first_session_max_mg,
-                "minutes_between_devices": self.minutes_between_devices,
-                "sources": source_lines(self.dose_sources),
-            }
-            if self.older_adult_from_age_years is not None:
-                dose["older_adult"] = {
-                    "from_age_years": self.older_adult_from_age_years,
-                    "start_mg": self.older_adult_start_mg,
-                    "step_mg": self.older_adult_step_mg,
-                    "reserved_doses_mg": list(self.older_adult_reserved_doses_mg or []),
-                    "sources": source_lines(self.older_adult_sources),
-                }
-        else:
-            dose |= {
-                "default_mg_per_kg": decimal_range(
-                    self.default_mg_per_kg_min,
-                    self.default_mg_per_kg_max,
-                    self.default_mg_per_kg_sources,
-                ),
-                "allowed_mg_per_kg": decimal_range(
-                    self.allowed_mg_per_kg_min,
-                    self.allowed_mg_per_kg_max,
-                    self.allowed_mg_per_kg_sources,
-                ),
-                "allowed_fixed_mg": decimal_range(
-                    self.allowed_fixed_mg_min,
-                    self.allowed_fixed_mg_max,
-                    self.allowed_fixed_mg_sources,
-                    places=0,
-                ),
-            }
-            if source_lines(self.dose_sources):
-                dose["sources"] = source_lines(self.dose_sources)
-        infusion = None
-        if self.infusion_default_minutes is not None or self.infusion_min_minutes is not None:
-            infusion = {
-                "default_minutes": self.infusion_default_minutes,
-                "default_sources": source_lines(self.infusion_default_sources),
-                "allowed_minutes": {
-                    "min": self.infusion_min_minutes,
-                    "max": self.infusion_max_minutes,
-                    "sources": source_lines(self.infusion_minutes_sources),
-                    "clinic_editable": True,
-                },
-            }
         return {
             "code": self.code,
             "name": self.name,
             "route": self.route,
             "drug": self.drug,
             "indications": self.indications or None,
-            "dose": dose,
-            "infusion": infusion,
+            "dose": self._dose_data(),
+            "infusion": self._infusion_data(),
             "fasting": self.fasting,
             "monitoring": self.monitoring,
             "phases": self.phases,
             "course_schedules": list(self.course_schedules or []),
             "home_use_allowed": self.home_use_allowed,
             "sources": source_lines(self.sources),
+        }
+
+    def _dose_data(self) -> dict[str, Any]:
+        """The ``dose`` part: whole devices for esketamine, mg/kg (or fixed mg) otherwise."""
+        dose: dict[str, Any] = {"basis": self.dose_basis}
+        if self.dose_basis == catalog.DoseBasis.NASAL_DEVICE:
+            return dose | self._device_dose_data()
+        dose |= {
+            "default_mg_per_kg": _range_data(
+                self.default_mg_per_kg_min,
+                self.default_mg_per_kg_max,
+                self.default_mg_per_kg_sources,
+            ),
+            "allowed_mg_per_kg": _range_data(
+                self.allowed_mg_per_kg_min,
+                self.allowed_mg_per_kg_max,
+                self.allowed_mg_per_kg_sources,
+            ),
+            "allowed_fixed_mg": _range_data(
+                self.allowed_fixed_mg_min,
+                self.allowed_fixed_mg_max,
+                self.allowed_fixed_mg_sources,
+                places=0,
+            ),
+        }
+        if source_lines(self.dose_sources):
+            dose["sources"] = source_lines(self.dose_sources)
+        return dose
+
+    def _device_dose_data(self) -> dict[str, Any]:
+        dose: dict[str, Any] = {
+            "device_mg": self.device_mg,
+            "allowed_doses_mg": list(self.allowed_doses_mg or []),
+            "first_session_max_mg": self.first_session_max_mg,
+            "minutes_between_devices": self.minutes_between_devices,
+            "sources": source_lines(self.dose_sources),
+        }
+        if self.older_adult_from_age_years is not None:
+            dose["older_adult"] = {
+                "from_age_years": self.older_adult_from_age_years,
+                "start_mg": self.older_adult_start_mg,
+                "step_mg": self.older_adult_step_mg,
+                "reserved_doses_mg": list(self.older_adult_reserved_doses_mg or []),
+                "sources": source_lines(self.older_adult_sources),
+            }
+        return dose
+
+    def _infusion_data(self) -> dict[str, Any] | None:
+        if self.infusion_default_minutes is None and self.infusion_min_minutes is None:
+            return None
+        return {
+            "default_minutes": self.infusion_default_minutes,
+            "default_sources": source_lines(self.infusion_default_sources),
+            "allowed_minutes": {
+                "min": self.infusion_min_minutes,
+                "max": self.infusion_max_minutes,
+                "sources": source_lines(self.infusion_minutes_sources),
+                "clinic_editable": True,
+            },
         }
 
     def rules(self) -> catalog.Protocol:
