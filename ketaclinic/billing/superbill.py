@@ -13,18 +13,17 @@ import datetime as dt
 import string
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
 
 from django.conf import settings
 
 from ketaclinic.patients import vocabulary
 from ketaclinic.patients.models import Patient
+from ketaclinic.web.pdf import PdfUnavailable as PdfUnavailable  # the views catch it from here
+from ketaclinic.web.pdf import Printout
 
 from . import charges
 from .coding import CODE_BOOK
 from .models import ChargeLine, ChargeStatus, Payment, ProviderProfile
-
-PDF_PACKAGE = "fpdf2>=2.8,<3"
 
 
 @dataclass(frozen=True)
@@ -193,27 +192,16 @@ def for_range(patient: Patient, first: dt.date, last: dt.date) -> Superbill:
 
 # ---------------------------------------------------------------- PDF
 
-
-class PdfUnavailable(RuntimeError):
-    """The optional PDF package is not installed."""
-
-
-def load_fpdf():
-    try:
-        from fpdf import FPDF
-    except ImportError:
-        raise PdfUnavailable(
-            f"PDF download needs the Python package {PDF_PACKAGE!r}, which is not installed "
-            "on this server. Use Print on the superbill page instead."
-        ) from None
-    return FPDF
-
-
-PLAIN = str.maketrans({"–": "-", "—": "-", "‘": "'", "’": "'", "“": '"', "”": '"', "…": "..."})
-
-
-def latin1(text: Any) -> str:
-    return str(text).translate(PLAIN).encode("latin-1", "replace").decode("latin-1")
+INSTEAD = "Use Print on the superbill page instead."
+SERVICE_COLUMNS = (
+    ("Date", 22),
+    ("POS", 10),
+    ("Code", 16),
+    ("Mod", 12),
+    ("Units", 13),
+    ("Dx", 12),
+    ("Charge", 25),
+)
 
 
 def money(value: Decimal) -> str:
@@ -222,63 +210,48 @@ def money(value: Decimal) -> str:
 
 def render_pdf(bill: Superbill) -> bytes:
     """The superbill as a Letter PDF (uncompressed text: small and searchable)."""
-    fpdf = load_fpdf()
-    pdf = fpdf(format="Letter", unit="mm")
-    pdf.set_compression(False)
-    pdf.set_margins(15, 15, 15)
-    pdf.set_auto_page_break(auto=True, margin=15)
-    pdf.add_page()
-    width = pdf.epw
+    doc = Printout(instead=INSTEAD)
+    _practice_and_patient(doc, bill)
+    doc.gap(2)
+    doc.line("Diagnoses (ICD-10-CM)", size=11, style="B")
+    for row in bill.diagnoses:
+        doc.line(f"{row.pointer}. {row.code} {row.display}")
+    if not bill.diagnoses:
+        doc.line("None confirmed yet.")
+    doc.gap(2)
+    doc.line("Services", size=11, style="B")
+    doc.table(SERVICE_COLUMNS, "Description", _service_rows(bill))
+    doc.gap(2)
+    _totals_and_signature(doc, bill)
+    return doc.output()
 
-    def text(value: str, *, size: float = 10, style: str = "", leading: float = 5.5) -> None:
-        pdf.set_font("Helvetica", style=style, size=size)
-        pdf.multi_cell(width, leading, latin1(value), align="L", new_x="LMARGIN", new_y="NEXT")
 
+def _practice_and_patient(doc: Printout, bill: Superbill) -> None:
     p = bill.practice
-    text("Superbill", size=16, style="B", leading=8)
-    text(p.name, size=11, style="B")
-    text(f"Address: {p.address or 'not set'}")
-    text(f"Practice NPI: {p.npi or 'not set'}    Tax ID: {p.tax_id or 'not set'}")
+    doc.line("Superbill", size=16, style="B", leading=8)
+    doc.line(p.name, size=11, style="B")
+    doc.line(f"Address: {p.address or 'not set'}")
+    doc.line(f"Practice NPI: {p.npi or 'not set'}    Tax ID: {p.tax_id or 'not set'}")
     for provider in bill.providers:
-        text(f"Rendering provider: {provider.name}    NPI: {provider.npi or 'not set'}")
-    pdf.ln(2)
+        doc.line(f"Rendering provider: {provider.name}    NPI: {provider.npi or 'not set'}")
+    doc.gap(2)
     patient = bill.patient
-    text(
+    doc.line(
         f"Patient: {patient.full_name}    Date of birth: {patient.date_of_birth:%Y-%m-%d}",
         style="B",
     )
-    text(f"Address: {bill.patient_address or 'not on file'}")
+    doc.line(f"Address: {bill.patient_address or 'not on file'}")
     span = (
         f"{bill.first:%Y-%m-%d}"
         if bill.first == bill.last
         else f"{bill.first:%Y-%m-%d} to {bill.last:%Y-%m-%d}"
     )
-    text(f"Date(s) of service: {span}    Place of service: {bill.places_of_service or '-'}")
-    pdf.ln(2)
-    text("Diagnoses (ICD-10-CM)", size=11, style="B")
-    for row in bill.diagnoses:
-        text(f"{row.pointer}. {row.code} {row.display}")
-    if not bill.diagnoses:
-        text("None confirmed yet.")
-    pdf.ln(2)
-    text("Services", size=11, style="B")
-    columns = [
-        ("Date", 22),
-        ("POS", 10),
-        ("Code", 16),
-        ("Mod", 12),
-        ("Units", 13),
-        ("Dx", 12),
-        ("Charge", 25),
-    ]
-    rest = width - sum(w for _, w in columns)
-    pdf.set_font("Helvetica", style="B", size=9)
-    for label, w in columns:
-        pdf.cell(w, 6, label, border="B")
-    pdf.cell(rest, 6, "Description", border="B", new_x="LMARGIN", new_y="NEXT")
+    doc.line(f"Date(s) of service: {span}    Place of service: {bill.places_of_service or '-'}")
+
+
+def _service_rows(bill: Superbill):
     for row in bill.rows:
-        pdf.set_font("Helvetica", size=9)
-        values = [
+        values = (
             f"{row.service_date:%Y-%m-%d}",
             row.place_of_service,
             row.code,
@@ -286,25 +259,23 @@ def render_pdf(bill: Superbill) -> bytes:
             str(row.units),
             row.pointers,
             money(row.charge),
-        ]
-        for (_, w), value in zip(columns, values, strict=True):
-            pdf.cell(w, 5, latin1(value))
-        description = row.meaning + (f" ({row.drug})" if row.drug else "")
-        pdf.multi_cell(rest, 5, latin1(description), new_x="LMARGIN", new_y="NEXT")
-    pdf.ln(2)
-    text(f"Total charges: {money(bill.total)}", style="B")
-    text(f"Amount paid: {money(bill.paid)}", style="B")
-    text(f"Patient balance (all dates): {money(bill.balance.due)}")
+        )
+        yield values, row.meaning + (f" ({row.drug})" if row.drug else "")
+
+
+def _totals_and_signature(doc: Printout, bill: Superbill) -> None:
+    doc.line(f"Total charges: {money(bill.total)}", style="B")
+    doc.line(f"Amount paid: {money(bill.paid)}", style="B")
+    doc.line(f"Patient balance (all dates): {money(bill.balance.due)}")
     if bill.unconfirmed:
-        text(
+        doc.line(
             f"{bill.unconfirmed} line(s) await a clinician's confirmation and are not billed.",
             size=9,
             style="I",
         )
-    pdf.ln(10)
-    text("Signature: ______________________________    Date: ______________")
-    text(
+    doc.gap(10)
+    doc.line("Signature: ______________________________    Date: ______________")
+    doc.line(
         "Codes: AMA CPT; HCPCS Level II; CMS POS code set. Prices: the clinic's fee schedule.",
         size=7,
     )
-    return bytes(pdf.output())

@@ -12,8 +12,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from ketaclinic.audit import trail
-from ketaclinic.charting.rems_views import PdfUnavailable
 from ketaclinic.patients.access import access_patient, refuse
+from ketaclinic.web.pdf import PdfUnavailable
 
 from . import authorization_services, coverage_services, packet, packet_record
 from . import packet_pdf as packet_pdf_render
