@@ -4,6 +4,7 @@ from django.urls import include, path
 from ketaclinic.analytics import views as analytics_views
 from ketaclinic.api import api
 from ketaclinic.outcomes.urls import portal_patterns as outcomes_portal
+from ketaclinic.patients import portal
 from ketaclinic.patients import views as patient_views
 from ketaclinic.scheduling import patient_link
 
@@ -15,7 +16,7 @@ urlpatterns = [
     path("patients/", include("ketaclinic.patients.urls")),
     path("patients/<int:patient_id>/screenings/", include("ketaclinic.screening.urls")),
     path("patients/<int:patient_id>/plans/", include("ketaclinic.plans.urls")),
-    path("portal/", patient_views.portal, name="portal"),
+    path("portal/", portal.portal, name="portal"),
     path("portal/questionnaires/", include(outcomes_portal)),
     path("portal/", include("ketaclinic.intake.portal_urls")),
     path("portal/visits/", include("ketaclinic.outcomes.prepare_urls")),
@@ -24,7 +25,7 @@ urlpatterns = [
     path("outcomes/", include("ketaclinic.outcomes.urls")),
     path("dashboard/", include("ketaclinic.analytics.urls")),
     path("assets/plotly.min.js", analytics_views.plotly_js, name="plotly_js"),
-    path("audit/", include("ketaclinic.audit.urls")),
+    path("audit/", include("ketaclinic.accounts.audit_urls")),
     path("jobs/", include("ketaclinic.jobs.urls")),  # issue #15: background jobs
     path("inventory/", include("ketaclinic.inventory.urls")),
     path("rems/", include("ketaclinic.charting.rems_urls")),

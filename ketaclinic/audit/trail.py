@@ -18,6 +18,7 @@ from functools import cache
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 from django.utils import timezone
@@ -104,6 +105,37 @@ def record(
     with transaction.atomic(savepoint=False):
         append(event)
     return event
+
+
+def reject(
+    request, action: str, error: ValidationError, patient_id: int | None = None, *, target=None
+):
+    """Record a refused write as an ``invalid`` event naming the errors, then raise ``error``.
+
+    Every service refuses bad input this way, so the trail shows what was refused and why
+    while nothing of the write is stored.
+    """
+    record(
+        action=action,
+        request=request,
+        patient_id=patient_id,
+        target=target,
+        outcome=Outcome.INVALID,
+        detail={"errors": error.message_dict if hasattr(error, "error_dict") else error.messages},
+    )
+    raise error
+
+
+def audit_invalid_form(request, form, action: str, patient_id: int | None = None) -> None:
+    """A rejected form leaves an ``invalid`` audit row, as a rejected API call does."""
+    if request.method == "POST" and form.errors:
+        record(
+            action=action,
+            request=request,
+            patient_id=patient_id,
+            outcome=Outcome.INVALID,
+            detail={"errors": form.errors.get_json_data()},
+        )
 
 
 # Every read and write of patient data passes through ``append``, so its statements are

@@ -1,4 +1,4 @@
-"""The chart's "Charges" tab (registered into patients/views.py from BillingConfig.ready())."""
+"""The chart's "Charges" tab (registered into patients/chart.py from BillingConfig.ready())."""
 
 from __future__ import annotations
 

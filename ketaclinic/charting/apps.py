@@ -31,6 +31,11 @@ class ChartingConfig(AppConfig):
         from ketaclinic.scheduling import holds
 
         holds.register(open_session_holds_visit)
+        from ketaclinic.patients.chart import register_tab
+
+        from .tabs import sessions_tab
+
+        register_tab("sessions", "Sessions", "session.view", sessions_tab, position=80)
         from ketaclinic.jobs.registry import register_command, timedelta
 
         register_command(

@@ -19,8 +19,9 @@ from ketaclinic.accounts.access import require_permission
 from ketaclinic.accounts.permissions import can
 from ketaclinic.accounts.roles import Role
 from ketaclinic.audit import trail
+from ketaclinic.audit.trail import audit_invalid_form
 from ketaclinic.patients.access import access_patient, refuse
-from ketaclinic.patients.views import add_service_errors, audit_invalid_form, form_status
+from ketaclinic.web.forms import add_service_errors, form_status
 
 from . import rems_record
 from .models import RemsEnrollment, SettingCertification, TreatmentSession

@@ -1,7 +1,4 @@
-"""The chart's "Sessions" tab (registered in patients/views.py TABS and TAB_LOADERS).
-
-Kept apart from charting/views.py so the chart can import it without a cycle.
-"""
+"""The chart's "Sessions" tab, registered into ``patients.chart`` from ChartingConfig.ready()."""
 
 from __future__ import annotations
 

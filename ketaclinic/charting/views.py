@@ -27,9 +27,10 @@ from django.views.decorators.http import require_GET, require_POST
 from ketaclinic.accounts.permissions import can
 from ketaclinic.audit import trail
 from ketaclinic.audit.models import Outcome
+from ketaclinic.audit.trail import audit_invalid_form
 from ketaclinic.patients.access import access_patient, refuse
-from ketaclinic.patients.views import add_service_errors, audit_invalid_form
 from ketaclinic.scheduling.models import Appointment
+from ketaclinic.web.forms import add_service_errors
 
 from . import checklist, concentration, forms, safety, services, workflow
 from .models import SafetyAlert, SessionStatus, TreatmentSession

@@ -10,11 +10,13 @@ class FhirConfig(AppConfig):
 
     def ready(self) -> None:
         from ketaclinic.jobs.registry import register_command, timedelta
-        from ketaclinic.patients.views import register_tab
+        from ketaclinic.patients.chart import register_tab
 
         from . import review_views
 
-        register_tab("imports", "Imported records", "fhir.import", review_views.imports_tab)
+        register_tab(
+            "imports", "Imported records", "fhir.import", review_views.imports_tab, position=140
+        )
 
         # The cron-style fallback of the export worker: one waiting export per minute, and
         # export files past their 24 hours deleted. A dedicated `fhir_export_worker` loop

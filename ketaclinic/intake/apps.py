@@ -15,12 +15,16 @@ class IntakeConfig(AppConfig):
 
         urgent.register_source("consultation_requests", triage.urgent_items)
 
-        from ketaclinic.patients.views import register_tab
+        from ketaclinic.patients.chart import register_tab
 
         from . import review_views
 
-        register_tab("intake", "Intake & consent", "intake.review", review_views.intake_tab)
+        register_tab(
+            "intake", "Intake & consent", "intake.review", review_views.intake_tab, position=90
+        )
 
         from . import invitations
 
-        register_tab("portal", "Portal access", "portal.invite", invitations.portal_tab)
+        register_tab(
+            "portal", "Portal access", "portal.invite", invitations.portal_tab, position=100
+        )

@@ -39,8 +39,8 @@ from ketaclinic.accounts.roles import Role
 from ketaclinic.audit import trail
 from ketaclinic.audit.models import AuditEvent, Outcome
 from ketaclinic.patients.access import access_patient
+from ketaclinic.patients.chart import chart_context
 from ketaclinic.patients.models import Patient
-from ketaclinic.patients.views import chart_context
 
 # Clinic policy: an invitation link works for three days, long enough for a weekend.
 INVITATION_HOURS = 72

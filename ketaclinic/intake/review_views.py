@@ -14,8 +14,8 @@ from django.views.decorators.http import require_POST
 from ketaclinic.accounts.permissions import can
 from ketaclinic.patients import vocabulary
 from ketaclinic.patients.access import access_patient, refuse
+from ketaclinic.patients.chart import chart_context
 from ketaclinic.patients.models import Patient, TreatmentKind, TrialOutcome
-from ketaclinic.patients.views import chart_context
 
 from . import consent, consent_services, questionnaire_services, withdrawal
 from .questionnaire_models import IntakeItem, ItemStatus

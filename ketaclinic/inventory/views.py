@@ -17,9 +17,10 @@ from ketaclinic.accounts.access import require_permission
 from ketaclinic.accounts.permissions import can
 from ketaclinic.accounts.roles import Role
 from ketaclinic.audit import trail
+from ketaclinic.audit.trail import audit_invalid_form
 from ketaclinic.charting.models import TreatmentSession
 from ketaclinic.patients.access import access_patient, refuse
-from ketaclinic.patients.views import add_service_errors, audit_invalid_form, form_status
+from ketaclinic.web.forms import add_service_errors, form_status
 
 from . import services
 from .forms import AdministerForm, CountForm, DrawForm, ReceiveForm, StockWasteForm, WasteForm

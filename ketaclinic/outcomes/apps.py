@@ -25,11 +25,16 @@ class OutcomesConfig(AppConfig):
 
         urgent.register_source("safety_tasks", urgent_items)  # the staff banner (issue #12)
 
-        from ketaclinic.patients.views import register_tab
+        from ketaclinic.patients import portal
+        from ketaclinic.patients.chart import register_tab
 
-        from . import resend
+        from . import resend, tabs
 
-        register_tab("reminders", "Reminders", "reminder.resend", resend.reminders_tab)
+        register_tab("outcomes", "Outcomes", "outcomes.view", tabs.outcomes_tab, position=70)
+        register_tab(
+            "reminders", "Reminders", "reminder.resend", resend.reminders_tab, position=110
+        )
+        portal.register_section("questionnaires_due", tabs.portal_questionnaires_due)
         from ketaclinic.jobs.registry import register_command, timedelta
 
         register_command(

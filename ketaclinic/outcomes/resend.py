@@ -22,8 +22,8 @@ from django.views.decorators.http import require_POST
 
 from ketaclinic.audit import trail
 from ketaclinic.patients.access import access_patient, refuse
+from ketaclinic.patients.chart import chart_context
 from ketaclinic.patients.models import Patient
-from ketaclinic.patients.views import chart_context
 from ketaclinic.scheduling import reminders
 from ketaclinic.scheduling.models import Appointment, Reminder, Status
 from ketaclinic.scheduling.sms import send_sms

@@ -1,6 +1,7 @@
-"""The "Outcomes" chart tab (registered in patients/views.py TABS and TAB_LOADERS).
+"""The "Outcomes" chart tab and the portal's questionnaires due.
 
-Kept apart from outcomes/views.py so the chart can import it without an import cycle.
+Both are registered from OutcomesConfig.ready(): the tab into ``patients.chart``, the portal
+section into ``patients.portal`` (patients comes earlier and may not import outcomes).
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ def _course_session_days(patient: Patient, marks) -> list:
 
 
 def outcomes_tab(request, patient: Patient) -> dict:
-    """Loader of the chart's "Outcomes" tab (registered in patients/views.py)."""
+    """Loader of the chart's "Outcomes" tab."""
     _sync_patient_plan(patient)
     today = timezone.localdate()
     responses = list(

@@ -17,8 +17,9 @@ from django.views.decorators.http import require_POST
 from ketaclinic.accounts.access import require_permission
 from ketaclinic.accounts.permissions import can
 from ketaclinic.audit import trail
+from ketaclinic.audit.trail import audit_invalid_form
 from ketaclinic.patients.access import access_patient, refuse
-from ketaclinic.patients.views import add_service_errors, audit_invalid_form, form_status
+from ketaclinic.web.forms import add_service_errors, form_status
 
 from . import services, worklist_sections
 from .definitions import UnknownInstrumentError

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import re
 import secrets
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q, Value
+from django.db.models.functions import Replace
 from django.utils import timezone
 
 from . import vocabulary
@@ -40,13 +42,48 @@ def new_mrn() -> str:
     return f"KC{secrets.randbelow(10**7):07d}"
 
 
+# Phone numbers are stored as typed; a search compares digits only, whatever the formatting.
+PHONE_PUNCTUATION = " ()-.+/"
+PHONE_LOOKING = re.compile(r"^[\d\s().+/-]+$")
+PHONE_MIN_DIGITS = 7  # shorter digit runs are more likely part of a date or an MRN
+
+
+def digits_only(field: str):
+    """``field`` with phone punctuation removed, in the database (SQLite and PostgreSQL)."""
+    expression = F(field)
+    for mark in PHONE_PUNCTUATION:
+        expression = Replace(expression, Value(mark), Value(""))
+    return expression
+
+
+def phone_digits(text: str) -> str:
+    """The digits of ``text`` when it reads as a phone number, else ``""``.
+
+    North American numbers are written with or without the country code 1, so an 11-digit
+    number starting with 1 is searched without it (stored numbers are matched by substring).
+    """
+    if not PHONE_LOOKING.match(text):
+        return ""
+    digits = re.sub(r"\D", "", text)
+    if len(digits) == 11 and digits.startswith("1"):
+        digits = digits[1:]
+    return digits if len(digits) >= PHONE_MIN_DIGITS else ""
+
+
 class PatientQuerySet(models.QuerySet):
     def search(self, text: str) -> PatientQuerySet:
+        """Patients matching every word of ``text`` (name, MRN, email), or a date of birth,
+        or a phone number however it is formatted.
+
+        A comma separates words as a space does, so "Family, Given" finds the patient.
+        """
         text = text.strip()
         if not text:
             return self
         query = Q()
-        for word in text.split():
+        for word in re.split(r"[\s,]+", text):
+            if not word:
+                continue
             query &= (
                 Q(family_name__icontains=word)
                 | Q(given_name__icontains=word)
@@ -56,7 +93,15 @@ class PatientQuerySet(models.QuerySet):
             )
         with contextlib.suppress(ValueError):
             query |= Q(date_of_birth=dt.date.fromisoformat(text))
+        digits = phone_digits(text)
+        if digits:
+            query |= Q(phone_digits__contains=digits)
+            return self.alias(phone_digits=digits_only("phone")).filter(query)
         return self.filter(query)
+
+    def id_for_mrn(self, mrn: str) -> int | None:
+        """The id of the patient with this MRN (any case), or None."""
+        return self.filter(mrn__iexact=mrn.strip()).values_list("pk", flat=True).first()
 
 
 class Patient(models.Model):

@@ -1,3 +1,8 @@
+"""The patient list, the patient record's pages (chart, demographics, clinical entries).
+
+The chart's tabs are in ``chart.py``; the patient's own portal home is in ``portal.py``.
+"""
+
 from __future__ import annotations
 
 from django.contrib import messages
@@ -10,34 +15,20 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from ketaclinic.accounts.access import require_permission
-from ketaclinic.accounts.permissions import can
 from ketaclinic.accounts.roles import Role
 from ketaclinic.audit import trail
-from ketaclinic.audit.models import AuditEvent, Outcome
-from ketaclinic.charting.tabs import sessions_tab
-from ketaclinic.outcomes.tabs import outcomes_tab, portal_questionnaires_due
-from ketaclinic.plans.tabs import screening_plan_tab
+from ketaclinic.audit.models import Outcome
+from ketaclinic.audit.trail import audit_invalid_form
+from ketaclinic.web.forms import add_service_errors, form_status
 
 from . import services
 from .access import access_entry, access_patient
+from .chart import TABS, chart_context
 from .entries import KINDS
 from .forms import ErrorReasonForm, PatientForm
 from .models import Patient
 
 PAGE_SIZE = 50
-
-# Chart tabs and the permission each needs; the first is the default.
-TABS: dict[str, tuple[str, str]] = {
-    "summary": ("Summary", "patient.view"),
-    "history": ("History", "patient.view_clinical"),
-    "medications": ("Medications & allergies", "patient.view_clinical"),
-    "weights": ("Weights", "patient.view_clinical"),
-    "care-team": ("Care team", "patient.view"),
-    "screening-plan": ("Screening & plan", "plan.view"),
-    "outcomes": ("Outcomes", "outcomes.view"),
-    "sessions": ("Sessions", "session.view"),
-    "changes": ("Record changes", "patient.view_changes"),
-}
 
 
 @login_required
@@ -162,94 +153,6 @@ def patient_chart(request, patient_id: int, tab: str = "summary"):
     return render(request, "patients/chart.html", context)
 
 
-def chart_context(request, patient: Patient, tab: str) -> dict:
-    visible_tabs = [
-        (slug, label) for slug, (label, permission) in TABS.items() if can(request.user, permission)
-    ]
-    context = {"patient": patient, "tab": tab, "tabs": visible_tabs}
-    context.update(TAB_LOADERS[tab](request, patient))
-    return context
-
-
-def summary_tab(request, patient: Patient) -> dict:
-    context = {
-        "care_team": patient.care_team.valid().select_related("user"),
-        "upcoming": patient.appointments.upcoming().select_related("type", "chair__room")[:8],
-    }
-    if can(request.user, "patient.view_clinical"):
-        context.update(
-            weight=patient.current_weight(),
-            diagnoses=patient.diagnoses.valid().filter(status="active"),
-            medications=patient.medications.valid().filter(status="active"),
-            allergies=patient.allergies.valid(),
-            adequate_trials=patient.antidepressant_trials.valid().filter(adequate=True).count(),
-        )
-    return context
-
-
-def history_tab(request, patient: Patient) -> dict:
-    return {
-        "diagnoses": patient.diagnoses.select_related("recorded_by"),
-        "trials": patient.antidepressant_trials.select_related("recorded_by"),
-        "treatments": patient.treatments.select_related("recorded_by"),
-        "adequate_trials": patient.antidepressant_trials.valid().filter(adequate=True).count(),
-    }
-
-
-def medications_tab(request, patient: Patient) -> dict:
-    return {
-        "medications": patient.medications.select_related("recorded_by"),
-        "allergies": patient.allergies.select_related("recorded_by"),
-    }
-
-
-def weights_tab(request, patient: Patient) -> dict:
-    return {
-        "weights": patient.weights.select_related("recorded_by"),
-        "weight": patient.current_weight(),
-        "add_form": KINDS["weights"].form(),
-    }
-
-
-def care_team_tab(request, patient: Patient) -> dict:
-    return {"care_team": patient.care_team.select_related("user", "recorded_by")}
-
-
-def changes_tab(request, patient: Patient) -> dict:
-    events = AuditEvent.objects.for_patient(patient.pk).exclude(action="patient.view")
-    return {"events": Paginator(events, PAGE_SIZE).get_page(request.GET.get("page"))}
-
-
-TAB_LOADERS = {
-    "summary": summary_tab,
-    "history": history_tab,
-    "medications": medications_tab,
-    "weights": weights_tab,
-    "care-team": care_team_tab,
-    "screening-plan": screening_plan_tab,
-    "outcomes": outcomes_tab,
-    "sessions": sessions_tab,
-    "changes": changes_tab,
-}
-
-
-def register_tab(
-    slug: str, label: str, permission: str, loader, *, before: str = "changes"
-) -> None:
-    """A later app adds a chart tab from its AppConfig.ready() (this app may not import it).
-
-    The tab's template is ``patients/tabs/<slug>.html``; registering twice changes nothing.
-    """
-    TAB_LOADERS[slug] = loader
-    if slug in TABS:
-        return
-    tabs = list(TABS.items())
-    at = next((i for i, (name, _) in enumerate(tabs) if name == before), len(tabs))
-    tabs.insert(at, (slug, (label, permission)))
-    TABS.clear()
-    TABS.update(tabs)
-
-
 @login_required
 def entry_add(request, patient_id: int, kind: str):
     entry_kind = entry_kind_or_404(kind)
@@ -271,25 +174,6 @@ def entry_add(request, patient_id: int, kind: str):
         {"form": form, "patient": patient, "kind": entry_kind},
         status=form_status(request, form),
     )
-
-
-def form_status(request, form) -> int:
-    """422 for a refused form; a form may name its own status (429 while throttled)."""
-    if request.method != "POST" or not form.errors:
-        return 200
-    return getattr(form, "status_code", None) or 422
-
-
-def audit_invalid_form(request, form, action: str, patient_id: int | None = None) -> None:
-    """A rejected form leaves an ``invalid`` audit row, as a rejected API call does."""
-    if request.method == "POST" and form.errors:
-        trail.record(
-            action=action,
-            request=request,
-            patient_id=patient_id,
-            outcome=Outcome.INVALID,
-            detail={"errors": form.errors.get_json_data()},
-        )
 
 
 @login_required
@@ -327,37 +211,8 @@ def back_to_tab(request, patient: Patient, tab: str) -> HttpResponse:
     return redirect(url)
 
 
-def add_service_errors(form, error: ValidationError) -> None:
-    """Show a service's validation errors on the form, per field where the form has it."""
-    if not hasattr(error, "error_dict"):
-        form.add_error(None, error)
-        return
-    for field, messages_ in error.message_dict.items():
-        form.add_error(field if field in form.fields else None, messages_)
-
-
 def entry_kind_or_404(slug: str):
     try:
         return KINDS[slug]
     except KeyError:
         raise Http404 from None
-
-
-@login_required
-def portal(request):
-    """The patient's own record, read-only, in plain words."""
-    patient = getattr(request.user, "patient_record", None)
-    if request.user.role != Role.PATIENT or patient is None:
-        raise Http404
-    patient = access_patient(request, patient.pk, "patient.view_clinical", section="portal")
-    context = {
-        "patient": patient,
-        "upcoming": patient.appointments.upcoming().select_related("type")[:8],
-        "weight": patient.current_weight(),
-        "diagnoses": patient.diagnoses.valid().filter(status="active"),
-        "medications": patient.medications.valid().filter(status="active"),
-        "allergies": patient.allergies.valid(),
-        "care_team": patient.care_team.valid().select_related("user"),
-        "questionnaires_due": portal_questionnaires_due(patient),
-    }
-    return render(request, "portal/home.html", context)

@@ -1,8 +1,4 @@
-"""The "Screening & plan" chart tab (registered in patients/views.py TABS and TAB_LOADERS).
-
-Kept apart from plans/views.py so the chart can import it without importing views that
-import the chart's helpers.
-"""
+"""The "Screening & plan" chart tab, registered into ``patients.chart`` from PlansConfig.ready()."""
 
 from __future__ import annotations
 

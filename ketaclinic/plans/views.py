@@ -13,11 +13,11 @@ from ketaclinic.accounts.permissions import can
 from ketaclinic.accounts.roles import Role
 from ketaclinic.patients.access import access_patient, refuse
 from ketaclinic.patients.models import CareRole, Patient
-from ketaclinic.patients.views import add_service_errors
 from ketaclinic.protocols.catalog import catalog
 from ketaclinic.protocols.models import Protocol
 from ketaclinic.screening import derivation
 from ketaclinic.screening import services as screening_services
+from ketaclinic.web.forms import add_service_errors
 
 from . import concentration, proposal, sections, services
 from .forms import DoseChangeForm, PlanForm, StatusForm

@@ -14,7 +14,7 @@ from ketaclinic.intake.questionnaire_services import (
 )
 from ketaclinic.patients.access import access_entry, access_patient
 from ketaclinic.patients.models import Patient
-from ketaclinic.patients.views import add_service_errors
+from ketaclinic.web.forms import add_service_errors
 
 from . import rules, services
 from .forms import ReasonForm, ScreeningForm, SignForm

@@ -33,7 +33,7 @@ from ketaclinic.accounts.permissions import PERMISSIONS, can, permissions_of
 from ketaclinic.accounts.roles import Role
 from ketaclinic.audit.models import AuditEvent, Outcome
 from ketaclinic.conftest import make_user, signed_in
-from ketaclinic.patients import entries, views
+from ketaclinic.patients import chart, entries
 from ketaclinic.patients.models import (
     Allergy,
     AntidepressantTrial,
@@ -1103,7 +1103,7 @@ def test_the_table_covers_every_entry_kind():
 def test_the_table_covers_every_chart_tab_of_the_record():
     of_the_record = {
         tab
-        for tab, (_, permission) in views.TABS.items()
+        for tab, (_, permission) in chart.TABS.items()
         if permission.split(".")[0] in RECORD_NOUNS
     }
 
