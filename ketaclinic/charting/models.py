@@ -11,8 +11,10 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import Q
 from django.utils import timezone
+
+from .vital_constraints import plausibility_constraints
 
 USER = settings.AUTH_USER_MODEL
 
@@ -295,39 +297,9 @@ class VitalReading(Entry):
 
     class Meta(Entry.Meta):
         indexes = [models.Index(fields=["session", "at"], name="vitals_session_at")]
-        constraints = [
-            # The physical outer bounds; the clinic's plausibility limits are checked first.
-            models.CheckConstraint(
-                condition=Q(systolic_mmhg__isnull=True) | Q(systolic_mmhg__range=(50, 300)),
-                name="vitals_systolic_plausible",
-            ),
-            models.CheckConstraint(
-                condition=Q(diastolic_mmhg__isnull=True) | Q(diastolic_mmhg__range=(20, 200)),
-                name="vitals_diastolic_plausible",
-            ),
-            models.CheckConstraint(
-                condition=Q(systolic_mmhg__isnull=True)
-                | Q(diastolic_mmhg__isnull=True)
-                | Q(diastolic_mmhg__lt=F("systolic_mmhg")),
-                name="vitals_diastolic_below_systolic",
-            ),
-            models.CheckConstraint(
-                condition=Q(heart_rate_bpm__isnull=True) | Q(heart_rate_bpm__range=(20, 250)),
-                name="vitals_heart_rate_plausible",
-            ),
-            models.CheckConstraint(
-                condition=Q(spo2_pct__isnull=True) | Q(spo2_pct__range=(50, 100)),
-                name="vitals_spo2_plausible",
-            ),
-            models.CheckConstraint(
-                condition=Q(resp_rate_per_min__isnull=True) | Q(resp_rate_per_min__range=(4, 60)),
-                name="vitals_resp_rate_plausible",
-            ),
-            models.CheckConstraint(
-                condition=Q(temperature_c__isnull=True) | Q(temperature_c__range=(30, 45)),
-                name="vitals_temperature_plausible",
-            ),
-        ]
+        # The clinic's plausibility limits (data/plausibility_limits.yaml), checked before a
+        # reading is stored, are also the database's last word (vital_constraints.py).
+        constraints = plausibility_constraints()
 
     def __str__(self) -> str:
         return f"vitals at {self.at:%H:%M}"

@@ -144,12 +144,13 @@ class VitalReading:
 
 @dataclass(frozen=True)
 class Limit:
-    """Inclusive plausible range of one measurement."""
+    """Inclusive plausible range of one measurement; ``label`` names it for people."""
 
     field: str
     low: Decimal
     high: Decimal
     unit: str
+    label: str = ""
 
     def problem(self, value: Decimal) -> ImplausibleReading | None:
         """The problem with ``value``, or ``None`` when it is plausible."""
@@ -157,7 +158,7 @@ class Limit:
             return None
         return ImplausibleReading(
             self.field,
-            f"{self.field} {format_number(value)} is outside "
+            f"{self.label or self.field} {format_number(value)} is outside "
             f"{format_number(self.low)}–{format_number(self.high)} {self.unit}",
         )
 
@@ -181,7 +182,8 @@ class PlausibilityLimits:
             low, high = as_decimal(item["low"], field), as_decimal(item["high"], field)
             if low >= high:
                 raise ValueError(f"plausibility limit for {field}: low must be below high")
-            limits.append(Limit(field, low, high, str(item["unit"])))
+            label = str(item.get("label") or field)
+            limits.append(Limit(field, low, high, str(item["unit"]), label))
         return cls(
             limits=tuple(limits),
             diastolic_below_systolic=bool(mapping.get("diastolic_below_systolic", True)),
@@ -212,8 +214,8 @@ def _diastolic_not_below(reading: VitalReading) -> ImplausibleReading | None:
         return None
     return ImplausibleReading(
         "diastolic_mmhg",
-        f"diastolic_mmhg {format_number(diastolic)} must be below "
-        f"systolic_mmhg {format_number(systolic)}",
+        f"Diastolic blood pressure {format_number(diastolic)} must be below "
+        f"systolic {format_number(systolic)}",
     )
 
 

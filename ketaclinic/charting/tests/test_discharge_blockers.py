@@ -42,8 +42,7 @@ def test_the_observation_blocker_says_how_long_is_left():
     (blocker,) = assessment.blockers
     assert blocker.code == "minimum_observation"
     assert blocker.message == (
-        "esketamine needs 120 min of observation from minute 10; 95 min so far, "
-        "earliest discharge at minute 130"
+        "Observation of 120 min from the first device: 95 min so far, 25 min to go"
     )
     assert "label" in blocker.source
 
@@ -90,7 +89,7 @@ def test_clinical_stability_is_asked_for_esketamine_only():
 
 def test_a_critical_alert_blocks_discharge_and_a_warning_does_not():
     def alert(code, level):
-        return Alert(code, level, "act", "basis", Decimal(150), "finding")
+        return Alert(code, level, "act", "basis", Decimal(150), "204/90 mmHg", label="High")
 
     assessment = discharge_blockers(
         "iv",
@@ -104,7 +103,7 @@ def test_a_critical_alert_blocks_discharge_and_a_warning_does_not():
     (blocker,) = assessment.blockers
     assert (blocker.code, blocker.message) == (
         "critical_alert",
-        "critical alert bp_critical at minute 150",
+        "Critical alert in force: High: 204/90 mmHg",
     )
 
 

@@ -54,11 +54,13 @@ def test_the_answer_has_the_documented_shape(client):
     assert body["alerts"] == [
         {
             "code": "bp_high",
+            "label": "Blood pressure high",
             "level": "warning",
             "action": rule.action,
             "basis": rule.basis,
             "minute": 0,
-            "finding": "systolic_mmhg 185 >= 180",
+            "finding": "185/100 mmHg (limit 180/110)",
+            "message": "Blood pressure high: 185/100 mmHg (limit 180/110)",
         }
     ]
     assert body["timeline"] == body["alerts"]

@@ -64,7 +64,7 @@ def test_an_implausible_reading_is_rejected_with_its_location():
         evaluate_vitals_request(body)
 
     assert caught.value.location == "readings[1].spo2_pct"
-    assert caught.value.message == "spo2_pct 140 is outside 50–100 %"
+    assert caught.value.message == "Oxygen saturation 140 is outside 50–100 %"
 
 
 @pytest.mark.parametrize("body", [{}, {"readings": "many"}, [], None])

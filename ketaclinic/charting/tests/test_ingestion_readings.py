@@ -53,9 +53,9 @@ def test_an_implausible_reading_is_rejected_with_its_index_and_the_rest_stored(f
         {
             "index": 1,
             "field": "systolic_mmhg",
-            "message": "systolic_mmhg 400 is outside 50–300 mmHg",
+            "message": "Systolic blood pressure 400 is outside 50–300 mmHg",
         },
-        {"index": 2, "field": "spo2_pct", "message": "spo2_pct 140 is outside 50–100 %"},
+        {"index": 2, "field": "spo2_pct", "message": "Oxygen saturation 140 is outside 50–100 %"},
     ]
     assert answer["errors"] == []
     stored = VitalReading.objects.filter(session=session).order_by("at")
@@ -82,11 +82,11 @@ def test_nothing_stored_answers_422_naming_each_field(floor):
     assert answer["errors"] == [
         {
             "field": "readings.0.diastolic_mmhg",
-            "message": "diastolic_mmhg 130 must be below systolic_mmhg 120",
+            "message": "Diastolic blood pressure 130 must be below systolic 120",
         },
         {
             "field": "readings.1.resp_rate_per_min",
-            "message": "resp_rate_per_min 2 is outside 4–60 /min",
+            "message": "Respiratory rate 2 is outside 4–60 /min",
         },
     ]
     assert "No reading was stored" in answer["message"]

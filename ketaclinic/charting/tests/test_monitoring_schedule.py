@@ -12,14 +12,13 @@ import copy
 import pytest
 import yaml
 
-from ketaclinic.charting.safety import (
-    DATA_DIR,
+from ketaclinic.charting.data_files import PolicyError
+from ketaclinic.charting.monitoring import (
     DEFAULT_MONITORING,
     MonitoringPolicy,
-    PolicyError,
     monitoring_checks,
 )
-from ketaclinic.charting.vitals import VitalReading
+from ketaclinic.charting.vitals import DATA_DIR, VitalReading
 
 
 def bp(minute):

@@ -65,11 +65,11 @@ def test_the_message_names_the_field_the_value_and_the_rule():
         validate_reading(VitalReading(minute=0, spo2_pct=140))
 
     assert caught.value.field == "spo2_pct"
-    assert caught.value.message == "spo2_pct 140 is outside 50–100 %"
+    assert caught.value.message == "Oxygen saturation 140 is outside 50–100 %"
 
 
 def test_a_temperature_just_outside_the_range_is_rejected_to_the_decimal():
-    with pytest.raises(ImplausibleReading, match=r"temperature_c 45.1 is outside 30–45 °C"):
+    with pytest.raises(ImplausibleReading, match=r"Temperature 45.1 is outside 30–45 °C"):
         validate_reading(VitalReading(minute=0, temperature_c=Decimal("45.1")))
 
 
@@ -84,7 +84,7 @@ def test_a_diastolic_at_or_above_the_systolic_is_rejected(systolic, diastolic):
 
     assert caught.value.field == "diastolic_mmhg"
     assert caught.value.message == (
-        f"diastolic_mmhg {diastolic} must be below systolic_mmhg {systolic}"
+        f"Diastolic blood pressure {diastolic} must be below systolic {systolic}"
     )
 
 
@@ -92,7 +92,7 @@ def test_a_reading_of_400_over_20_names_both_problems():
     problems = reading_problems(VitalReading(minute=0, systolic_mmhg=400, diastolic_mmhg=20))
 
     assert [p.field for p in problems] == ["systolic_mmhg"]
-    assert problems[0].message == "systolic_mmhg 400 is outside 50–300 mmHg"
+    assert problems[0].message == "Systolic blood pressure 400 is outside 50–300 mmHg"
 
 
 def test_a_reading_with_no_vital_sign_is_rejected():

@@ -65,7 +65,10 @@ def test_a_sustained_alert_is_timed_at_the_newest_reading_and_says_over_what_spa
     (alert,) = evaluate([bp(0, 185), bp(10, 185)])
 
     assert (alert.code, alert.level, alert.minute) == ("bp_high_sustained", "critical", 10)
-    assert alert.finding == "bp_high on every reading from minute 0 to minute 10 (10 min)"
+    assert alert.message == (
+        "Blood pressure high, sustained: 185/90 mmHg, beyond the limit on every reading for "
+        "10 min (limit 180/110)"
+    )
 
 
 @pytest.mark.parametrize(

@@ -97,7 +97,9 @@ def test_an_alert_carries_the_action_the_basis_and_the_finding():
     assert alert.action == "recheck in 5 min; consider slowing or pausing the infusion"
     assert "[U]" in alert.basis
     assert "editable" in alert.basis
-    assert alert.finding == "systolic_mmhg 185 >= 180"
+    assert alert.finding == "185/80 mmHg (limit 180/110)"
+    assert alert.label == "Blood pressure high"
+    assert alert.message == "Blood pressure high: 185/80 mmHg (limit 180/110)"
 
 
 def test_critical_alerts_come_before_warnings():

@@ -64,7 +64,7 @@ def test_an_implausible_reading_is_refused_with_the_field_and_not_stored(session
 
     assert response.status_code == 422
     assert response["HX-Retarget"] == "#panel-vitals-entry"
-    assert "spo2_pct 140 is outside 50–100 %" in response.content.decode()
+    assert "Oxygen saturation 140 is outside 50–100 %" in response.content.decode()
     assert VitalReading.objects.count() == before
     assert last_event("session.vitals").outcome == Outcome.INVALID
 
