@@ -22,6 +22,17 @@ class Interval(NamedTuple):
     high: float
 
 
+def _check_proportion(successes: int, n: int, confidence: float) -> None:
+    """Raise ValueError unless ``0 <= successes <= n`` are whole numbers and 0 < confidence < 1."""
+    for name, value in (("successes", successes), ("n", n)):
+        if isinstance(value, bool) or not isinstance(value, int | np.integer):
+            raise ValueError(f"{name} must be a whole number, got {value!r}")
+    if n < 0 or not 0 <= successes <= n:
+        raise ValueError(f"need 0 <= successes <= n, got {successes} of {n}")
+    if not 0 < confidence < 1:
+        raise ValueError(f"confidence must be between 0 and 1, got {confidence}")
+
+
 def wilson_interval(successes: int, n: int, confidence: float = 0.95) -> Interval | None:
     """Wilson score interval for a binomial proportion.
 
@@ -70,17 +81,14 @@ def wilson_interval(successes: int, n: int, confidence: float = 0.95) -> Interva
     >>> round(low, 4), round(high, 4)
     (0.2553, 0.3662)
     """
-    for name, value in (("successes", successes), ("n", n)):
-        if isinstance(value, bool) or not isinstance(value, int | np.integer):
-            raise ValueError(f"{name} must be a whole number, got {value!r}")
-    if n < 0 or not 0 <= successes <= n:
-        raise ValueError(f"need 0 <= successes <= n, got {successes} of {n}")
-    if not 0 < confidence < 1:
-        raise ValueError(f"confidence must be between 0 and 1, got {confidence}")
+    _check_proportion(successes, n, confidence)
     if n == 0:
         return None
+    return _wilson_bounds(successes, n, float(norm.ppf(0.5 + confidence / 2)))
 
-    z = float(norm.ppf(0.5 + confidence / 2))
+
+def _wilson_bounds(successes: int, n: int, z: float) -> Interval:
+    """The Wilson interval's formula (see :func:`wilson_interval`), for ``n > 0``."""
     p = successes / n
     z2 = z * z
     centre = (p + z2 / (2 * n)) / (1 + z2 / n)

@@ -173,63 +173,18 @@ class Summary:
 
 
 def summarise(cohort: Cohort) -> Summary:
-    n = len(cohort)
+    """The dashboard's figures for a cohort: rates per group and overall, time to response,
+    durability after induction and completeness of measurement."""
     started = cohort.sessions > 0
-    evaluable = cohort.evaluable
-    groups = []
-    if n:
-        pairs = list(zip(cohort.indication.tolist(), cohort.route.tolist(), strict=True))
-        keys = sorted(set(pairs))
-        number = {key: k for k, key in enumerate(keys)}
-        group = np.array([number[pair] for pair in pairs], dtype=np.int64)
-        for k, (indication, route) in enumerate(keys):
-            mask = group == k
-            instruments = sorted(set(cohort.instrument[mask].tolist()) - {""})
-            groups.append(
-                GroupRow(
-                    indication=indication,
-                    route=route,
-                    instrument=", ".join(instruments),
-                    courses=int(mask.sum()),
-                    evaluable=int((mask & evaluable).sum()),
-                    response=rate(cohort.response[mask]),
-                    remission=rate(cohort.remission[mask]),
-                    claims=claims_for(indication, route),
-                )
-            )
     ttr = cohort.ttr_days[~np.isnan(cohort.ttr_days)]
     ttr_sessions = cohort.ttr_sessions[~np.isnan(cohort.ttr_sessions)]
-    histogram: list[tuple[int, int]] = []
-    if ttr_sessions.size:
-        counts = np.bincount(ttr_sessions.astype(int))
-        histogram = [(k, int(c)) for k, c in enumerate(counts) if c]
     has_durability = ~np.isnan(cohort.durability_days)
-    km = None
-    km_at: list[tuple[int, float | None, object]] = []
-    if has_durability.any():
-        km = kaplan_meier(
-            zip(
-                cohort.durability_days[has_durability].tolist(),
-                (cohort.relapsed[has_durability] == 1).tolist(),
-                strict=True,
-            )
-        )
-        benchmark = durability_benchmark()
-        published = {}
-        if benchmark:
-            for claim in benchmark.published:
-                for figure in claim.figures:
-                    if figure.measure == "still_responding" and figure.timepoint:
-                        weeks = int(figure.timepoint.split()[0])
-                        published[weeks * 7] = (figure.pct, claim.source, figure.approximate)
-        for day in DURABILITY_CHECKPOINTS:
-            still = km.survival_at(day) if km.times.size and km.times.max() >= day else None
-            km_at.append((day, None if still is None else 100 * still, published.get(day)))
+    km, km_at = durability_curve(cohort, has_durability)
     return Summary(
-        courses=n,
+        courses=len(cohort),
         started=int(started.sum()),
-        evaluable=int(evaluable.sum()),
-        groups=groups,
+        evaluable=int(cohort.evaluable.sum()),
+        groups=group_rows(cohort),
         response=rate(cohort.response),
         remission=rate(cohort.remission),
         complete=rate(cohort.complete[started].astype(np.int8)),
@@ -239,13 +194,84 @@ def summarise(cohort: Cohort) -> Summary:
         else None,
         ttr_sessions_median=float(np.median(ttr_sessions)) if ttr_sessions.size else None,
         responders_with_time=int(ttr.size),
-        ttr_sessions_histogram=histogram,
+        ttr_sessions_histogram=sessions_histogram(ttr_sessions),
         km=km,
         km_n=int(has_durability.sum()),
         km_events=int((cohort.relapsed == 1).sum()),
         km_at=km_at,
         sessions_given=int(cohort.sessions.sum()),
     )
+
+
+def group_rows(cohort: Cohort) -> list[GroupRow]:
+    """One row per (indication, route) in the cohort, with its rates and the literature's."""
+    if not len(cohort):
+        return []
+    pairs = list(zip(cohort.indication.tolist(), cohort.route.tolist(), strict=True))
+    keys = sorted(set(pairs))
+    number = {key: k for k, key in enumerate(keys)}
+    group = np.array([number[pair] for pair in pairs], dtype=np.int64)
+    evaluable = cohort.evaluable
+    rows = []
+    for k, (indication, route) in enumerate(keys):
+        mask = group == k
+        instruments = sorted(set(cohort.instrument[mask].tolist()) - {""})
+        rows.append(
+            GroupRow(
+                indication=indication,
+                route=route,
+                instrument=", ".join(instruments),
+                courses=int(mask.sum()),
+                evaluable=int((mask & evaluable).sum()),
+                response=rate(cohort.response[mask]),
+                remission=rate(cohort.remission[mask]),
+                claims=claims_for(indication, route),
+            )
+        )
+    return rows
+
+
+def sessions_histogram(ttr_sessions: np.ndarray) -> list[tuple[int, int]]:
+    """(sessions given before the first response, courses) for each count seen."""
+    if not ttr_sessions.size:
+        return []
+    counts = np.bincount(ttr_sessions.astype(int))
+    return [(k, int(c)) for k, c in enumerate(counts) if c]
+
+
+def published_durability() -> dict[int, tuple]:
+    """Day -> (% still responding, source, approximate) from the durability benchmark."""
+    benchmark = durability_benchmark()
+    published = {}
+    if benchmark:
+        for claim in benchmark.published:
+            for figure in claim.figures:
+                if figure.measure == "still_responding" and figure.timepoint:
+                    weeks = int(figure.timepoint.split()[0])
+                    published[weeks * 7] = (figure.pct, claim.source, figure.approximate)
+    return published
+
+
+def durability_curve(
+    cohort: Cohort, has_durability: np.ndarray
+) -> tuple[KaplanMeierCurve | None, list[tuple[int, float | None, object]]]:
+    """The Kaplan–Meier curve of response after induction, and its value at the checkpoints
+    next to the published figure (none without a course responding after induction)."""
+    if not has_durability.any():
+        return None, []
+    km = kaplan_meier(
+        zip(
+            cohort.durability_days[has_durability].tolist(),
+            (cohort.relapsed[has_durability] == 1).tolist(),
+            strict=True,
+        )
+    )
+    published = published_durability()
+    km_at = []
+    for day in DURABILITY_CHECKPOINTS:
+        still = km.survival_at(day) if km.times.size and km.times.max() >= day else None
+        km_at.append((day, None if still is None else 100 * still, published.get(day)))
+    return km, km_at
 
 
 # --- Plotly figures --------------------------------------------------------------------
@@ -258,95 +284,109 @@ def _pct(value: float | None) -> float | None:
 def rates_figure(groups: list[GroupRow], measure: str) -> dict:
     """Clinic rate per group with its 95% Wilson interval, next to the literature."""
     rows = [g for g in groups if getattr(g, measure) is not None]
-    labels = [g.short_label for g in rows]
-    rates = [getattr(g, measure) for g in rows]
-    data = [
-        {
-            "type": "bar",
-            "orientation": "h",
-            "name": f"This clinic ({measure}, 95% CI)",
-            "y": labels,
-            "x": [_pct(r.pct) for r in rates],
-            "error_x": {
-                "type": "data",
-                "symmetric": False,
-                "array": [_pct(r.high_pct - r.pct) for r in rates],
-                "arrayminus": [_pct(r.pct - r.low_pct) for r in rates],
-                "color": "#1d2430",
-            },
-            "text": [f"{r.successes}/{r.n}" for r in rates],
-            "textposition": "inside",
-            "marker": {"color": "#7fa6c6" if measure == "response" else "#9cc5a8"},
-            "hovertemplate": "%{y}: %{x:.1f}% (%{text})<extra></extra>",
-        }
-    ]
+    data = [_clinic_bars(rows, measure)]
     for kind, symbol, colour in (
         ("Published", "diamond", "#a1262b"),
         ("Seed claim", "line-ns-open", "#8a5a00"),
     ):
-        xs, ys, texts, lows, highs = [], [], [], [], []
-        for group in rows:
-            for claim in group.claims:
-                values = getattr(claim, measure)
-                if claim.kind != kind or values is None:
-                    continue
-                pct, low, high = values
-                point = (
-                    pct
-                    if pct is not None
-                    else ((low or 0) + (high if high is not None else low or 0)) / 2
-                )
-                xs.append(point)
-                ys.append(group.short_label)
-                texts.append(f"{claim.text} — {claim.source}")
-                lows.append(point - low if pct is None and low is not None else 0)
-                highs.append((high - point) if pct is None and high is not None else 0)
-        if xs:
-            trace = {
-                "type": "scatter",
-                "mode": "markers",
-                "name": kind,
-                "x": xs,
-                "y": ys,
-                "text": texts,
-                "marker": {
-                    "symbol": symbol,
-                    "size": 11,
-                    "color": colour,
-                    "line": {"width": 2, "color": colour},
-                },
-                "hovertemplate": "%{text}<extra>" + kind + "</extra>",
-            }
-            if kind == "Seed claim":
-                trace["error_x"] = {
-                    "type": "data",
-                    "symmetric": False,
-                    "array": highs,
-                    "arrayminus": lows,
-                    "color": colour,
-                    "thickness": 2,
-                }
+        trace = _claim_markers(rows, measure, kind, symbol, colour)
+        if trace is not None:
             data.append(trace)
+    return {"data": data, "layout": _rates_layout(measure, len(rows))}
+
+
+def _clinic_bars(rows: list[GroupRow], measure: str) -> dict:
+    """The clinic's rate per group as horizontal bars with the interval as error bars."""
+    rates = [getattr(g, measure) for g in rows]
     return {
-        "data": data,
-        "layout": {
-            "title": {
-                "text": f"{measure.title()} rate by indication and route",
-                "x": 0,
-                "font": {"size": 15},
-            },
-            "barmode": "overlay",
-            "height": max(280, 110 + 40 * len(rows)),
-            "margin": {"l": 170, "r": 20, "t": 70, "b": 50},
-            "xaxis": {
-                "range": [0, 100],
-                "title": {"text": "% of evaluable courses"},
-                "ticksuffix": "%",
-            },
-            "yaxis": {"autorange": "reversed", "automargin": True},
-            "legend": {"orientation": "h", "x": 0, "y": 1.02, "yanchor": "bottom"},
-            "plot_bgcolor": "#ffffff",
+        "type": "bar",
+        "orientation": "h",
+        "name": f"This clinic ({measure}, 95% CI)",
+        "y": [g.short_label for g in rows],
+        "x": [_pct(r.pct) for r in rates],
+        "error_x": {
+            "type": "data",
+            "symmetric": False,
+            "array": [_pct(r.high_pct - r.pct) for r in rates],
+            "arrayminus": [_pct(r.pct - r.low_pct) for r in rates],
+            "color": "#1d2430",
         },
+        "text": [f"{r.successes}/{r.n}" for r in rates],
+        "textposition": "inside",
+        "marker": {"color": "#7fa6c6" if measure == "response" else "#9cc5a8"},
+        "hovertemplate": "%{y}: %{x:.1f}% (%{text})<extra></extra>",
+    }
+
+
+def _claim_markers(
+    rows: list[GroupRow], measure: str, kind: str, symbol: str, colour: str
+) -> dict | None:
+    """One marker per claim of ``kind`` on the groups' rows (a range's midpoint with its
+    range as error bars for seed claims); None when there is no such claim."""
+    xs, ys, texts, lows, highs = [], [], [], [], []
+    for group in rows:
+        for claim in group.claims:
+            values = getattr(claim, measure)
+            if claim.kind != kind or values is None:
+                continue
+            pct, low, high = values
+            point = (
+                pct
+                if pct is not None
+                else ((low or 0) + (high if high is not None else low or 0)) / 2
+            )
+            xs.append(point)
+            ys.append(group.short_label)
+            texts.append(f"{claim.text} — {claim.source}")
+            lows.append(point - low if pct is None and low is not None else 0)
+            highs.append((high - point) if pct is None and high is not None else 0)
+    if not xs:
+        return None
+    trace = {
+        "type": "scatter",
+        "mode": "markers",
+        "name": kind,
+        "x": xs,
+        "y": ys,
+        "text": texts,
+        "marker": {
+            "symbol": symbol,
+            "size": 11,
+            "color": colour,
+            "line": {"width": 2, "color": colour},
+        },
+        "hovertemplate": "%{text}<extra>" + kind + "</extra>",
+    }
+    if kind == "Seed claim":
+        trace["error_x"] = {
+            "type": "data",
+            "symmetric": False,
+            "array": highs,
+            "arrayminus": lows,
+            "color": colour,
+            "thickness": 2,
+        }
+    return trace
+
+
+def _rates_layout(measure: str, groups: int) -> dict:
+    return {
+        "title": {
+            "text": f"{measure.title()} rate by indication and route",
+            "x": 0,
+            "font": {"size": 15},
+        },
+        "barmode": "overlay",
+        "height": max(280, 110 + 40 * groups),
+        "margin": {"l": 170, "r": 20, "t": 70, "b": 50},
+        "xaxis": {
+            "range": [0, 100],
+            "title": {"text": "% of evaluable courses"},
+            "ticksuffix": "%",
+        },
+        "yaxis": {"autorange": "reversed", "automargin": True},
+        "legend": {"orientation": "h", "x": 0, "y": 1.02, "yanchor": "bottom"},
+        "plot_bgcolor": "#ffffff",
     }
 
 

@@ -17,6 +17,7 @@ from ketaclinic.accounts.models import User
 from ketaclinic.accounts.roles import Role
 from ketaclinic.audit import trail
 from ketaclinic.audit.models import Outcome
+from ketaclinic.charting.models import AdverseEvent, SafetyAlert
 
 from . import summary as summaries
 from .assets import plotly_js_path, plotly_version
@@ -72,8 +73,6 @@ def safety_counts(cohort) -> dict[str, int]:
     Few rows (events are rare): each is read with its session's plan and kept when that
     plan is one of the cohort's courses.
     """
-    from ketaclinic.charting.models import AdverseEvent, SafetyAlert
-
     given = Q(session__dose_started_at__isnull=False) & ~Q(session__status__in=GIVEN_EXCLUDED)
     events = list(
         AdverseEvent.objects.filter(given)

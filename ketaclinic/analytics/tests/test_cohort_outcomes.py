@@ -17,7 +17,8 @@ import random
 import numpy as np
 import pytest
 
-from ketaclinic.analytics.cohort import CohortFilter, build_cohort, local_days, to_date, to_day
+from ketaclinic.analytics.clinic_days import local_days, to_date, to_day
+from ketaclinic.analytics.cohort import CohortFilter, build_cohort
 from ketaclinic.conftest import make_patient
 from ketaclinic.outcomes import scoring
 from ketaclinic.outcomes.schedule import shipped_policy
