@@ -4,7 +4,9 @@ Everything here is append-only in spirit: administration events, vitals, alerts,
 effects and checklist entries are added, never edited; a wrong one is marked
 ``entered-in-error``. Derived facts (total dose delivered, due vitals, discharge blockers)
 are computed by the pure modules next to this one (``administration.py``, ``safety.py``,
-``vitals.py``, ``rems.py``) from these rows, never typed in.
+``vitals.py``, ``rems.py``) from these rows, never typed in. The REMS records live in
+``rems_models.py`` and the bedside monitors in ``device_models.py``; both are importable
+from here.
 """
 
 from __future__ import annotations
@@ -14,6 +16,9 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from .alert_rules import label_of
+from .device_models import IngestionRequest, MonitorDevice  # noqa: F401
+from .rems_models import RemsEnrollment, RemsForm, SettingCertification  # noqa: F401
 from .vital_constraints import plausibility_constraints
 
 USER = settings.AUTH_USER_MODEL
@@ -132,6 +137,15 @@ class TreatmentSession(models.Model):
 
     def get_route_display_name(self) -> str:
         return {"iv": "IV", "im": "IM", "esketamine": "Esketamine"}.get(self.route, self.route)
+
+    def phase_at(self, moment) -> str:
+        """The phase of the session at ``moment`` (``alert_rules.PHASES``): before dosing,
+        dosing, or observation once dosing has ended; an alert's advice depends on it."""
+        if self.dose_started_at is None or moment < self.dose_started_at:
+            return "before_dosing"
+        if self.dose_ended_at is not None and moment >= self.dose_ended_at:
+            return "observation"
+        return "dosing"
 
     def minute_of(self, moment) -> float | None:
         """Minutes from dose start (negative before it), for the pure modules' timelines."""
@@ -347,6 +361,16 @@ class SafetyAlert(models.Model):
     def is_open(self) -> bool:
         return self.acknowledged_at is None
 
+    @property
+    def label(self) -> str:
+        """What people read for the alert's code, e.g. "Blood pressure high"."""
+        return label_of(self.code)
+
+    @property
+    def message(self) -> str:
+        """``Blood pressure high: 186/112 mmHg (limit 180/110)``."""
+        return f"{self.label}: {self.finding}" if self.finding else self.label
+
 
 class DissociationRating(Entry):
     """Dissociation at a set time: 0–10, and the CADSS-6 items where the clinic uses them."""
@@ -429,85 +453,6 @@ class IntegrationNote(Entry):
 
     def __str__(self) -> str:
         return f"integration note {self.at:%Y-%m-%d}"
-
-
-class MonitorDevice(models.Model):
-    """A bedside monitor bound to a chair; it authenticates with a token (hash stored)."""
-
-    name = models.CharField(max_length=100)
-    chair = models.ForeignKey("scheduling.Chair", on_delete=models.PROTECT, related_name="monitors")
-    key_hash = models.CharField(max_length=64, unique=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    revoked_at = models.DateTimeField(null=True, blank=True)
-
-    def __str__(self) -> str:
-        return f"{self.name} ({self.chair})"
-
-
-class IngestionRequest(models.Model):
-    """An ``Idempotency-Key`` seen from a device: a repeat returns the stored answer."""
-
-    device = models.ForeignKey(MonitorDevice, on_delete=models.CASCADE, related_name="+")
-    key = models.CharField(max_length=100)
-    body_sha256 = models.CharField(max_length=64)
-    response_status = models.PositiveSmallIntegerField()
-    response = models.JSONField()
-    created_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["device", "key"], name="ingestion_key_once_per_device")
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.device_id}:{self.key}"
-
-
-class RemsEnrollment(models.Model):
-    """The patient's Spravato REMS enrolment, required before the first esketamine session."""
-
-    patient = models.OneToOneField(
-        "patients.Patient", on_delete=models.PROTECT, related_name="rems_enrollment"
-    )
-    rems_patient_id = models.CharField("REMS patient ID", max_length=40)
-    enrolled_on = models.DateField()
-    recorded_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
-    recorded_at = models.DateTimeField(default=timezone.now)
-
-    def __str__(self) -> str:
-        return f"REMS {self.rems_patient_id}"
-
-
-class SettingCertification(models.Model):
-    """The clinic's certification as a Spravato REMS healthcare setting."""
-
-    certificate_id = models.CharField(max_length=40)
-    certified_on = models.DateField()
-    expires_on = models.DateField(null=True, blank=True)
-    recorded_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
-    recorded_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        ordering = ["-certified_on"]
-
-    def __str__(self) -> str:
-        return f"REMS setting {self.certificate_id}"
-
-
-class RemsForm(models.Model):
-    """The Patient Monitoring Form of one esketamine session, due within 7 days."""
-
-    session = models.OneToOneField(
-        TreatmentSession, on_delete=models.PROTECT, related_name="rems_form"
-    )
-    values = models.JSONField(default=dict)
-    submitted_at = models.DateTimeField(null=True, blank=True)
-    submitted_by = models.ForeignKey(
-        USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-
-    def __str__(self) -> str:
-        return f"REMS form for session {self.session_id}"
 
 
 class VitalSignPolicyVersion(models.Model):
