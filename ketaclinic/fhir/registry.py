@@ -1,24 +1,13 @@
 """What the FHIR face serves: each resource type, where its rows live, and how it is searched.
 
-A **resource type** (``Observation``) is one or more **sources**; a source is one model
-queryset whose every row becomes exactly one resource through its ``to_fhir(obj) -> dict``
-(``ketaclinic.fhir.resources``). One row, one resource keeps paging exact and lets every
-search parameter become a database filter. A type with several sources gives each an id
-prefix (``Observation/hr-12`` is the heart rate of vital-sign reading 12); a type with one
-source uses the row's primary key as its id.
+A **resource type** (``Observation``) is one or more **sources** (``resource_type``); a
+source is one model queryset (``sources``) whose every row becomes exactly one resource
+through its ``to_fhir(obj) -> dict`` (``ketaclinic.fhir.resources``). One row, one resource
+keeps paging exact and lets every search parameter become a database filter. A type with
+several sources gives each an id prefix (``Observation/hr-12`` is the heart rate of
+vital-sign reading 12); a type with one source uses the row's primary key as its id.
 
-Each source declares:
-
-- ``queryset``: the rows, with the ``select_related``/``prefetch_related`` its ``to_fhir``
-  needs, so serialising costs no query per object;
-- ``patient_field``: the lookup to the patient (``patient_id``, ``session__patient_id``);
-  ``None`` for shared definitions (Practitioner, Questionnaire);
-- ``date_field``: what ``date`` searches (a DateField or DateTimeField);
-- ``updated_field``: what ``_lastUpdated`` and bulk ``_since`` search, and ``meta.lastUpdated``;
-- ``codes``: the fixed ``(system, code)`` pairs every resource of the source carries, or
-  ``code_filter(system, code) -> Q | None`` where the code comes from the row.
-
-The CapabilityStatement (``GET /fhir/R4/metadata``) is generated from ``REGISTRY``.
+The CapabilityStatement (``GET /fhir/R4/metadata``) is generated from the registry.
 
 Streaming for Bulk Data export::
 
@@ -36,242 +25,41 @@ AuditEvent is served only to a clinic admin (``audit.view``).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Iterable, Iterator
 
-from django.db.models import Q, QuerySet
+from django.apps import apps
+from django.db.models import QuerySet
 
-from . import codes, resources
+from . import resources, sources
+from .resource_type import ResourceType, Source
+
+__all__ = [
+    "CHUNK",
+    "ResourceType",
+    "Source",
+    "build",
+    "changed_since",
+    "for_patients",
+    "get",
+    "iter_resources",
+    "registry",
+]
 
 CHUNK = 2000
 
 
-@dataclass(frozen=True)
-class Source:
-    queryset: Callable[[], QuerySet]
-    to_fhir: Callable[[Any], dict]
-    prefix: str = ""
-    patient_field: str | None = "patient_id"
-    date_field: str | None = None
-    updated_field: str | None = None
-    codes: tuple[tuple[str, str], ...] = ()
-    code_filter: Callable[[str | None, str], Q | None] | None = None
-    # The filter finding the row behind an id (without its prefix); None: not one of ours.
-    lookup: Callable[[str], Q | None] | None = None
-
-    def find(self, key: str) -> Q | None:
-        if self.lookup is not None:
-            return self.lookup(key)
-        return Q(pk=int(key)) if key.isdigit() and len(key) < 19 else None
-
-    @property
-    def searchable_by_code(self) -> bool:
-        return bool(self.codes) or self.code_filter is not None
-
-
-@dataclass(frozen=True)
-class ResourceType:
-    name: str
-    sources: tuple[Source, ...]
-    permission: str
-    documentation: str
-    # Search by patient on Patient itself means the resource id.
-    patient_is_self: bool = False
-    search_extra: tuple[str, ...] = field(default=())
-
-    def source_for(self, resource_id: str) -> tuple[Source, str] | None:
-        """The source and primary key behind ``resource_id``, or None if not ours."""
-        head, _, key = resource_id.partition("-")
-        for source in self.sources:
-            if not source.prefix:
-                return source, resource_id
-            if head == source.prefix and key:
-                return source, key
-        return None
-
-    @property
-    def search_params(self) -> list[tuple[str, str, str]]:
-        """(name, FHIR type, documentation) of every search parameter this type supports."""
-        params = [("_id", "token", "Logical id of the resource")]
-        if any(s.updated_field for s in self.sources):
-            params.append(("_lastUpdated", "date", "When the resource last changed"))
-        if self.patient_is_self or any(s.patient_field for s in self.sources):
-            params.append(("patient", "reference", "The patient (Patient/id or id)"))
-        if any(s.date_field for s in self.sources):
-            params.append(("date", "date", "Clinical date, with prefixes eq, ge, gt, le, lt"))
-        if any(s.searchable_by_code for s in self.sources):
-            params.append(("code", "token", "A code, as system|code or code"))
-        return params
-
-
-# --- Querysets ----------------------------------------------------------------------------
-# Imported inside the functions: the registry module is imported by apps.py-free code
-# (tests, the bulk worker) and must not touch models before the app registry is ready.
-
-
-def _patients():
-    from ketaclinic.patients.models import Patient
-
-    return Patient.objects.order_by("pk")
-
-
-def _heights():
-    return _patients().filter(height_cm__isnull=False)
-
-
-def _practitioners():
-    from ketaclinic.accounts.models import User
-    from ketaclinic.accounts.roles import Role
-
-    return User.objects.exclude(role=Role.PATIENT).order_by("pk")
-
-
-def _model(app_model: str):
-    from django.apps import apps
-
-    return apps.get_model(app_model)
-
-
-def _plain(app_model: str, *related: str):
-    def queryset():
-        qs = _model(app_model).objects.order_by("pk")
-        return qs.select_related(*related) if related else qs
-
-    return queryset
-
-
-# What a vital-sign Observation reads of a reading (resources.session_observation): the
-# session only for its patient. Loading whole sessions for each of the five vital sources
-# cost the bulk export most of its time on readings.
-VITAL_COLUMNS = ("pk", "status", "recorded_at", "at", "session_id", "session__patient_id")
-
-
-def _vitals(field_name: str):
-    def queryset():
-        return (
-            _model("charting.VitalReading")
-            .objects.filter(**{f"{field_name}__isnull": False})
-            .select_related("session")
-            .only(*VITAL_COLUMNS, field_name)
-            .order_by("pk")
-        )
-
-    return queryset
-
-
-def _blood_pressure():
-    return (
-        _model("charting.VitalReading")
-        .objects.filter(Q(systolic_mmhg__isnull=False) | Q(diastolic_mmhg__isnull=False))
-        .select_related("session")
-        .only(*VITAL_COLUMNS, "systolic_mmhg", "diastolic_mmhg")
-        .order_by("pk")
-    )
-
-
-def _scored_responses():
-    return (
-        _model("outcomes.Response")
-        .objects.exclude(status="in-progress")
-        .filter(total__isnull=False)
-        .select_related("instrument")
-        .defer("instrument__definition")
-        .order_by("pk")
-    )
-
-
-def _responses():
-    # The instrument's definition JSON is parsed once per version (resources.
-    # parsed_instrument); decoding it again for every response row cost the bulk export.
-    return (
-        _model("outcomes.Response")
-        .objects.select_related("instrument")
-        .defer("instrument__definition")
-        .order_by("pk")
-    )
-
-
-def _segments():
-    return (
-        _model("charting.InfusionEvent")
-        .objects.filter(kind__in=("start", "rate_change", "resume"))
-        .select_related("session")
-        .prefetch_related("session__infusion_events")
-        .order_by("pk")
-    )
-
-
-def _plans():
-    return (
-        _model("plans.TreatmentPlan")
-        .objects.filter(signed_at__isnull=False)
-        .select_related("protocol")
-        .prefetch_related("planned_sessions")
-        .order_by("pk")
-    )
-
-
-def _condition_code(system: str | None, code: str) -> Q | None:
-    if system not in (None, "", codes.system("icd10cm")):
-        return None
-    return Q(icd10_code=code)
-
-
-def _instrument_code(system: str | None, code: str) -> Q | None:
-    names = codes.instruments_with_total(system, code)
-    return Q(instrument_id__in=names) if names else None
-
-
-def _questionnaire_lookup(key: str) -> Q:
-    # FHIR ids allow no underscore: ``dissociation_nrs`` is served as ``dissociation-nrs``.
-    return Q(code__in={key, key.replace("-", "_")})
-
-
-def _questionnaire_code(system: str | None, code: str) -> Q | None:
-    if system not in (None, "", codes.system("loinc")):
-        return None
-    names = [
-        name
-        for name, entry in codes.table()["instruments"].items()
-        if isinstance(entry, dict) and entry.get("panel", {}).get("code") == code
-    ]
-    return Q(code__in=names) if names else None
-
-
-def _vital_codes(*names: str) -> tuple[tuple[str, str], ...]:
-    return tuple((codes.system("loinc"), codes.vital(name)["code"]) for name in names)
-
-
-def _session_entry(model: str, to_fhir, prefix: str = "", **extra) -> Source:
-    return Source(
-        queryset=_plain(model, "session"),
-        to_fhir=to_fhir,
-        prefix=prefix,
-        patient_field="session__patient_id",
-        date_field="at",
-        updated_field="recorded_at",
-        **extra,
-    )
-
-
-def _vital_source(name: str, field_name: str, prefix: str, *extra: str) -> Source:
-    return Source(
-        queryset=_vitals(field_name),
-        to_fhir=resources.single_vital(name, field_name, prefix, *extra),
-        prefix=prefix,
-        patient_field="session__patient_id",
-        date_field="at",
-        updated_field="recorded_at",
-        codes=_vital_codes(name, *extra),
-    )
-
-
-def build() -> dict[str, ResourceType]:
-    types = [
+def _people() -> list[ResourceType]:
+    return [
         ResourceType(
             "Patient",
-            (Source(_patients, resources.patient, patient_field="pk", updated_field="created_at"),),
+            (
+                Source(
+                    sources.patients,
+                    resources.patient,
+                    patient_field="pk",
+                    updated_field="created_at",
+                ),
+            ),
             "patient.view",
             "Demographics and the clinic's MRN",
             patient_is_self=True,
@@ -280,7 +68,7 @@ def build() -> dict[str, ResourceType]:
             "Practitioner",
             (
                 Source(
-                    _practitioners,
+                    sources.practitioners,
                     resources.practitioner,
                     patient_field=None,
                     updated_field="date_joined",
@@ -289,15 +77,20 @@ def build() -> dict[str, ResourceType]:
             "patient.list",
             "The clinic's staff",
         ),
+    ]
+
+
+def _clinical_lists() -> list[ResourceType]:
+    return [
         ResourceType(
             "Condition",
             (
                 Source(
-                    _plain("patients.Diagnosis"),
+                    sources.plain("patients.Diagnosis"),
                     resources.condition,
                     date_field="onset_on",
                     updated_field="recorded_at",
-                    code_filter=_condition_code,
+                    code_filter=sources.condition_code,
                 ),
             ),
             "patient.view_clinical",
@@ -307,7 +100,7 @@ def build() -> dict[str, ResourceType]:
             "AllergyIntolerance",
             (
                 Source(
-                    _plain("patients.Allergy"),
+                    sources.plain("patients.Allergy"),
                     resources.allergy,
                     date_field="recorded_at",
                     updated_field="recorded_at",
@@ -320,14 +113,14 @@ def build() -> dict[str, ResourceType]:
             "MedicationStatement",
             (
                 Source(
-                    _plain("patients.Medication"),
+                    sources.plain("patients.Medication"),
                     resources.medication,
                     prefix="med",
                     date_field="started_on",
                     updated_field="recorded_at",
                 ),
                 Source(
-                    _plain("patients.AntidepressantTrial"),
+                    sources.plain("patients.AntidepressantTrial"),
                     resources.antidepressant_trial,
                     prefix="trial",
                     date_field="started_on",
@@ -337,64 +130,80 @@ def build() -> dict[str, ResourceType]:
             "patient.view_clinical",
             "Current medications (med-) and past antidepressant trials (trial-)",
         ),
-        ResourceType(
-            "Observation",
-            (
-                Source(
-                    _blood_pressure,
-                    resources.blood_pressure,
-                    prefix="bp",
-                    patient_field="session__patient_id",
-                    date_field="at",
-                    updated_field="recorded_at",
-                    codes=_vital_codes("bp_panel", "systolic", "diastolic"),
-                ),
-                _vital_source("heart_rate", "heart_rate_bpm", "hr"),
-                _vital_source("spo2", "spo2_pct", "spo2", "spo2_pulse_oximetry"),
-                _vital_source("respiratory_rate", "resp_rate_per_min", "rr"),
-                _vital_source("body_temperature", "temperature_c", "temp"),
-                Source(
-                    _plain("patients.WeightMeasurement"),
-                    resources.weight,
-                    prefix="weight",
-                    date_field="measured_on",
-                    updated_field="recorded_at",
-                    codes=_vital_codes("body_weight"),
-                ),
-                Source(
-                    _heights,
-                    resources.height,
-                    prefix="height",
-                    patient_field="pk",
-                    updated_field="created_at",
-                    codes=_vital_codes("body_height"),
-                ),
-                Source(
-                    _scored_responses,
-                    resources.instrument_total,
-                    prefix="score",
-                    date_field="submitted_at",
-                    updated_field="updated_at",
-                    code_filter=_instrument_code,
-                ),
-                _session_entry(
-                    "charting.DissociationRating", resources.dissociation, prefix="dissociation"
-                ),
+    ]
+
+
+def _observations() -> ResourceType:
+    vital = sources.vital_source
+    return ResourceType(
+        "Observation",
+        (
+            Source(
+                sources.blood_pressure,
+                resources.blood_pressure,
+                prefix="bp",
+                patient_field="session__patient_id",
+                date_field="at",
+                updated_field="recorded_at",
+                codes=sources.vital_codes("bp_panel", "systolic", "diastolic"),
             ),
-            "patient.view_clinical",
-            "Vital signs (LOINC, UCUM), weight, height, instrument totals with item answers, "
-            "dissociation ratings",
+            vital("heart_rate", "heart_rate_bpm", "hr"),
+            vital("spo2", "spo2_pct", "spo2", "spo2_pulse_oximetry"),
+            vital("respiratory_rate", "resp_rate_per_min", "rr"),
+            vital("body_temperature", "temperature_c", "temp"),
+            Source(
+                sources.plain("patients.WeightMeasurement"),
+                resources.weight,
+                prefix="weight",
+                date_field="measured_on",
+                updated_field="recorded_at",
+                codes=sources.vital_codes("body_weight"),
+            ),
+            Source(
+                sources.heights,
+                resources.height,
+                prefix="height",
+                patient_field="pk",
+                updated_field="created_at",
+                codes=sources.vital_codes("body_height"),
+            ),
+            *_instrument_observations(),
         ),
+        "patient.view_clinical",
+        "Vital signs (LOINC, UCUM), weight, height, instrument totals with item answers, "
+        "dissociation ratings",
+    )
+
+
+def _instrument_observations() -> tuple[Source, ...]:
+    """Scores: an instrument's total (with item answers) and the dissociation rating."""
+    return (
+        Source(
+            sources.scored_responses,
+            resources.instrument_total,
+            prefix="score",
+            date_field="submitted_at",
+            updated_field="updated_at",
+            code_filter=sources.instrument_code,
+        ),
+        sources.session_entry(
+            "charting.DissociationRating", resources.dissociation, prefix="dissociation"
+        ),
+    )
+
+
+def _questionnaires() -> list[ResourceType]:
+    return [
         ResourceType(
             "Questionnaire",
             (
                 Source(
-                    _plain("outcomes.InstrumentDefinition"),
+                    sources.plain("outcomes.InstrumentDefinition"),
                     resources.questionnaire,
                     patient_field=None,
                     updated_field="loaded_at",
-                    code_filter=_questionnaire_code,
-                    lookup=_questionnaire_lookup,
+                    code_filter=sources.questionnaire_code,
+                    lookup=sources.questionnaire_lookup,
                 ),
             ),
             "patient.view",
@@ -404,7 +213,7 @@ def build() -> dict[str, ResourceType]:
             "QuestionnaireResponse",
             (
                 Source(
-                    _responses,
+                    sources.responses,
                     resources.questionnaire_response,
                     date_field="submitted_at",
                     updated_field="updated_at",
@@ -413,11 +222,16 @@ def build() -> dict[str, ResourceType]:
             "patient.view_clinical",
             "Every answered instrument",
         ),
+    ]
+
+
+def _visits() -> list[ResourceType]:
+    return [
         ResourceType(
             "Appointment",
             (
                 Source(
-                    _plain("scheduling.Appointment", "type"),
+                    sources.plain("scheduling.Appointment", "type"),
                     resources.appointment,
                     date_field="starts_at",
                     updated_field="created_at",
@@ -430,7 +244,7 @@ def build() -> dict[str, ResourceType]:
             "Encounter",
             (
                 Source(
-                    _plain("charting.TreatmentSession"),
+                    sources.plain("charting.TreatmentSession"),
                     resources.encounter,
                     date_field="opened_at",
                     updated_field="opened_at",
@@ -439,19 +253,25 @@ def build() -> dict[str, ResourceType]:
             "patient.view_clinical",
             "Each treatment session",
         ),
+    ]
+
+
+def _treatment() -> list[ResourceType]:
+    session_entry = sources.session_entry
+    return [
         ResourceType(
             "MedicationAdministration",
             (
                 Source(
-                    _segments,
+                    sources.segments,
                     resources.infusion_segment,
                     prefix="segment",
                     patient_field="session__patient_id",
                     date_field="at",
                     updated_field="recorded_at",
                 ),
-                _session_entry("charting.BolusDose", resources.bolus, prefix="bolus"),
-                _session_entry("charting.NasalDevice", resources.nasal_device, prefix="device"),
+                session_entry("charting.BolusDose", resources.bolus, prefix="bolus"),
+                session_entry("charting.NasalDevice", resources.nasal_device, prefix="device"),
             ),
             "patient.view_clinical",
             "Each infusion segment (segment-), bolus (bolus-) and esketamine device (device-), "
@@ -459,7 +279,7 @@ def build() -> dict[str, ResourceType]:
         ),
         ResourceType(
             "AdverseEvent",
-            (_session_entry("charting.AdverseEvent", resources.adverse_event),),
+            (session_entry("charting.AdverseEvent", resources.adverse_event),),
             "patient.view_clinical",
             "Adverse events during treatment sessions",
         ),
@@ -467,50 +287,61 @@ def build() -> dict[str, ResourceType]:
             "CarePlan",
             (
                 Source(
-                    _plans, resources.care_plan, date_field="start_date", updated_field="signed_at"
+                    sources.plans,
+                    resources.care_plan,
+                    date_field="start_date",
+                    updated_field="signed_at",
                 ),
             ),
             "plan.view_dose",
             "Signed treatment plans with their planned sessions",
         ),
     ]
-    if consent_available():
-        types.append(
-            ResourceType(
-                "Consent",
-                (
-                    Source(
-                        _plain("intake.ConsentSignature"),
-                        resources.consent,
-                        date_field="signed_at",
-                        updated_field="signed_at",
-                    ),
-                ),
-                "patient.view_clinical",
-                "Signed treatment consents",
-            )
-        )
-    types.append(
-        ResourceType(
-            "AuditEvent",
-            (
-                Source(
-                    _plain("audit.AuditEvent"),
-                    resources.audit_event,
-                    date_field="at",
-                    updated_field="at",
-                ),
-            ),
-            "audit.view",
-            "The audit trail (clinic admin only)",
-        )
+
+
+def _consents() -> list[ResourceType]:
+    """Signed consents, when the intake app (which keeps them) is installed."""
+    if not consent_available():
+        return []
+    source = Source(
+        sources.plain("intake.ConsentSignature"),
+        resources.consent,
+        date_field="signed_at",
+        updated_field="signed_at",
     )
+    return [
+        ResourceType("Consent", (source,), "patient.view_clinical", "Signed treatment consents")
+    ]
+
+
+def _audit_events() -> ResourceType:
+    source = Source(
+        sources.plain("audit.AuditEvent"),
+        resources.audit_event,
+        date_field="at",
+        updated_field="at",
+    )
+    return ResourceType(
+        "AuditEvent", (source,), "audit.view", "The audit trail (clinic admin only)"
+    )
+
+
+def build() -> dict[str, ResourceType]:
+    """Every served resource type by name, in the CapabilityStatement's order."""
+    types = [
+        *_people(),
+        *_clinical_lists(),
+        _observations(),
+        *_questionnaires(),
+        *_visits(),
+        *_treatment(),
+        *_consents(),
+        _audit_events(),
+    ]
     return {t.name: t for t in types}
 
 
 def consent_available() -> bool:
-    from django.apps import apps
-
     try:
         apps.get_model("intake", "ConsentSignature")
     except LookupError:
@@ -530,9 +361,6 @@ def registry() -> dict[str, ResourceType]:
 
 def get(type_name: str) -> ResourceType | None:
     return registry().get(type_name)
-
-
-# --- Filters ------------------------------------------------------------------------------
 
 
 def for_patients(source: Source, qs: QuerySet, patient_ids: Iterable[int] | None) -> QuerySet:
