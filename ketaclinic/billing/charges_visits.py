@@ -74,6 +74,37 @@ def visit_charge_add(
     diagnoses: Sequence[str] | None = None,
 ) -> ChargeLine:
     """The visit's E/M or psychotherapy line, chosen (or proposed from time) and confirmed."""
+    chosen, proposed = _choose_code(appointment, code, minutes)
+    codes = charges._checked_diagnoses(
+        appointment.patient,
+        diagnoses if diagnoses is not None else charges.default_diagnoses(appointment.patient),
+    )
+    with transaction.atomic():
+        locked = Appointment.objects.select_for_update().get(pk=appointment.pk)
+        live = ChargeLine.objects.filter(appointment=locked, reverses__isnull=True).exclude(
+            reversed_by__isnull=False
+        )
+        if live.exists():
+            raise charges.ChargeConflict(
+                "appointment", f"The visit is already billed ({live.first().code})."
+            )
+        line = _confirmed_line(locked, chosen, proposed, codes, by)
+        trail.record(
+            action="charges.visit",
+            request=request,
+            actor=by,
+            patient_id=locked.patient_id,
+            target=locked,
+            detail={"code": chosen, "minutes": str(minutes) if minutes is not None else None},
+        )
+    return line
+
+
+def _choose_code(
+    appointment: Appointment, code: str | None, minutes
+) -> tuple[str, coding.Proposal]:
+    """The code to bill (the clinician's, else the one the minutes reach) and the proposal;
+    ValidationError when the visit is not billable this way or no allowed code is chosen."""
     if appointment.status != Status.COMPLETED:
         raise ValidationError({"appointment": "Only a completed visit is billed."})
     allowed = allowed_codes(appointment)
@@ -90,50 +121,33 @@ def visit_charge_add(
         raise ValidationError({"code": f"Choose the code: {proposed.basis}."})
     if chosen not in allowed:
         raise ValidationError({"code": f"For this visit choose one of {', '.join(allowed)}."})
-    codes = charges._checked_diagnoses(
-        appointment.patient,
-        diagnoses if diagnoses is not None else charges.default_diagnoses(appointment.patient),
+    return chosen, proposed
+
+
+def _confirmed_line(
+    appointment: Appointment, chosen: str, proposed: coding.Proposal, diagnoses: list[str], by
+) -> ChargeLine:
+    """The line at the current fee schedule's price, confirmed by the clinician who chose it."""
+    schedule = fee_schedule.current()
+    fee = fee_schedule.prices(schedule).get(chosen)
+    price = fee.amount if fee else Decimal("0.00")
+    basis = (
+        proposed.basis if chosen == proposed.code else f"chosen by the clinician ({proposed.basis})"
     )
-    with transaction.atomic():
-        locked = Appointment.objects.select_for_update().get(pk=appointment.pk)
-        live = ChargeLine.objects.filter(appointment=locked, reverses__isnull=True).exclude(
-            reversed_by__isnull=False
-        )
-        if live.exists():
-            raise charges.ChargeConflict(
-                "appointment", f"The visit is already billed ({live.first().code})."
-            )
-        schedule = fee_schedule.current()
-        fee = fee_schedule.prices(schedule).get(chosen)
-        price = fee.amount if fee else Decimal("0.00")
-        basis = (
-            proposed.basis
-            if chosen == proposed.code
-            else f"chosen by the clinician ({proposed.basis})"
-        )
-        line = ChargeLine.objects.create(
-            patient=locked.patient,
-            appointment=locked,
-            service_date=timezone.localtime(locked.starts_at).date(),
-            place_of_service=charges.OFFICE,
-            code=chosen,
-            units=1,
-            unit_price=price,
-            amount=price,
-            basis=basis[:300],
-            diagnoses=codes,
-            rendering_provider=by,
-            fee_schedule=schedule,
-            status=ChargeStatus.CONFIRMED,
-            confirmed_by=by,
-            confirmed_at=timezone.now(),
-        )
-        trail.record(
-            action="charges.visit",
-            request=request,
-            actor=by,
-            patient_id=locked.patient_id,
-            target=locked,
-            detail={"code": chosen, "minutes": str(minutes) if minutes is not None else None},
-        )
-    return line
+    return ChargeLine.objects.create(
+        patient=appointment.patient,
+        appointment=appointment,
+        service_date=timezone.localtime(appointment.starts_at).date(),
+        place_of_service=charges.OFFICE,
+        code=chosen,
+        units=1,
+        unit_price=price,
+        amount=price,
+        basis=basis[:300],
+        diagnoses=diagnoses,
+        rendering_provider=by,
+        fee_schedule=schedule,
+        status=ChargeStatus.CONFIRMED,
+        confirmed_by=by,
+        confirmed_at=timezone.now(),
+    )
