@@ -277,8 +277,32 @@ def screening_sign(
 ) -> Screening:
     """A prescriber signs the screening's decision. Never over an exclusion; with reasoning
     when findings need review; refused if the record changed since it was evaluated."""
-    action = "screening.sign"
     reasoning = (reasoning or "").strip()
+    snapshot = _signable_snapshot(request, screening, decision, reasoning)
+    if decision == ClinicianDecision.ELIGIBLE and reasoning:
+        decision = ClinicianDecision.ELIGIBLE_WITH_REASONING
+    with transaction.atomic():
+        locked = Screening.objects.select_for_update().get(pk=screening.pk)
+        if locked.status != ScreeningStatus.DRAFT:
+            reject(
+                request,
+                "screening.sign",
+                ValidationError({"status": "Someone else signed or struck out this screening."}),
+                screening.patient_id,
+            )
+        _write_signature(request, screening, decision, reasoning, snapshot)
+    return screening
+
+
+def _signable_snapshot(
+    request, screening: Screening, decision: str, reasoning: str
+) -> RecordSnapshot:
+    """The record as it is now, if this prescriber may sign this decision on it; else refused.
+
+    Refused when the signer is not a prescriber, the screening is no longer a draft, the
+    decision does not fit the findings, or the record changed since the evaluation.
+    """
+    action = "screening.sign"
     if not can(request.user, "screening.sign"):
         reject(
             request,
@@ -311,51 +335,45 @@ def screening_sign(
             ),
             screening.patient_id,
         )
-    if decision == ClinicianDecision.ELIGIBLE and reasoning:
-        decision = ClinicianDecision.ELIGIBLE_WITH_REASONING
-    now = timezone.now()
-    with transaction.atomic():
-        locked = Screening.objects.select_for_update().get(pk=screening.pk)
-        if locked.status != ScreeningStatus.DRAFT:
-            reject(
-                request,
-                action,
-                ValidationError({"status": "Someone else signed or struck out this screening."}),
-                screening.patient_id,
-            )
-        screening.status = ScreeningStatus.SIGNED
-        screening.signed_by = request.user
-        screening.signed_at = now
-        screening.clinician_decision = decision
-        screening.reasoning = reasoning
-        screening.fingerprint = snapshot.fingerprint
-        screening.valid_until = validity.last_valid_day(timezone.localdate())
-        screening.save(
-            update_fields=[
-                "status",
-                "signed_by",
-                "signed_at",
-                "clinician_decision",
-                "reasoning",
-                "fingerprint",
-                "valid_until",
-            ]
-        )
-        trail.record(
-            action=action,
-            request=request,
-            patient_id=screening.patient_id,
-            target=screening,
-            detail={
-                "status": [ScreeningStatus.DRAFT, ScreeningStatus.SIGNED],
-                "engine_decision": screening.engine_decision,
-                "clinician_decision": decision,
-                "reasoning": reasoning,
-                "valid_until": screening.valid_until,
-                "fingerprint": screening.fingerprint,
-            },
-        )
-    return screening
+    return snapshot
+
+
+def _write_signature(
+    request, screening: Screening, decision: str, reasoning: str, snapshot: RecordSnapshot
+) -> None:
+    """Save the signature with the record's fingerprint and validity, and audit it."""
+    screening.status = ScreeningStatus.SIGNED
+    screening.signed_by = request.user
+    screening.signed_at = timezone.now()
+    screening.clinician_decision = decision
+    screening.reasoning = reasoning
+    screening.fingerprint = snapshot.fingerprint
+    screening.valid_until = validity.last_valid_day(timezone.localdate())
+    screening.save(
+        update_fields=[
+            "status",
+            "signed_by",
+            "signed_at",
+            "clinician_decision",
+            "reasoning",
+            "fingerprint",
+            "valid_until",
+        ]
+    )
+    trail.record(
+        action="screening.sign",
+        request=request,
+        patient_id=screening.patient_id,
+        target=screening,
+        detail={
+            "status": [ScreeningStatus.DRAFT, ScreeningStatus.SIGNED],
+            "engine_decision": screening.engine_decision,
+            "clinician_decision": decision,
+            "reasoning": reasoning,
+            "valid_until": screening.valid_until,
+            "fingerprint": screening.fingerprint,
+        },
+    )
 
 
 def screening_mark_in_error(*, request, screening: Screening, reason: str) -> None:
