@@ -129,31 +129,58 @@ def figure(
 ) -> dict:
     """One Plotly figure: scores over time with bands, sessions, response and remission."""
     local = [(timezone.localtime(at), total, band) for at, total, band in points]
-    xs = [at.isoformat() for at, _, _ in local]
-    ys = [total for _, total, _ in local]
-    labels = {b.code: b.label for b in instrument.bands}
-    texts = [labels.get(band, "") for _, _, band in local]
     times = [at for at, _, _ in local] + [timezone.localtime(m.at) for m in marks]
-    start = min(times) - dt.timedelta(days=3)
-    end = max(times) + dt.timedelta(days=3)
+    span = [
+        (min(times) - dt.timedelta(days=3)).isoformat(),
+        (max(times) + dt.timedelta(days=3)).isoformat(),
+    ]
     low, high = instrument.total_min, instrument.total_max
     top = high + max(1, (high - low) * 0.06)
 
-    data: list[dict] = [
-        {
-            "type": "scatter",
-            "mode": "lines+markers",
-            "name": f"{instrument.name.split('(')[-1].rstrip(')')} total",
-            "x": xs,
-            "y": ys,
-            "text": texts,
-            "line": {"color": SCORE_COLOUR, "width": 2.5},
-            "marker": {"size": 8},
-            "hovertemplate": "%{x|%d %b %Y}: <b>%{y}</b> %{text}<extra></extra>",
-        }
-    ]
-    shapes: list[dict] = []
-    annotations: list[dict] = []
+    data = [_score_trace(instrument, local)]
+    shapes, annotations = _band_shapes(instrument)
+    if marks:
+        shapes += [_session_line(mark) for mark in marks]
+        data.append(_session_trace(marks, top))
+    scores = [DatedScore(at.date(), total) for at, total, _ in local]
+    baseline = course_baseline(scores, course_sessions) if course_sessions else None
+    data += _outcome_lines(instrument, baseline.total if baseline else None, span)
+    layout = {
+        "title": {"text": instrument.name, "font": {"size": 15}, "x": 0, "xanchor": "left"},
+        "height": 340,
+        "margin": {"l": 44, "r": 110, "t": 40, "b": 40},
+        "xaxis": {"type": "date", "range": span},
+        "yaxis": {"range": [low - 0.5, top + 0.8], "title": {"text": "Total"}, "zeroline": False},
+        "shapes": shapes,
+        "annotations": annotations,
+        "legend": {"orientation": "h", "y": -0.18, "font": {"size": 11}},
+        "plot_bgcolor": "#ffffff",
+        "paper_bgcolor": "#ffffff",
+        "hovermode": "closest",
+    }
+    return {"data": data, "layout": layout}
+
+
+def _score_trace(instrument: Instrument, local: list[tuple[dt.datetime, int, str]]) -> dict:
+    """The totals over time, each labelled with its band."""
+    labels = {b.code: b.label for b in instrument.bands}
+    return {
+        "type": "scatter",
+        "mode": "lines+markers",
+        "name": f"{instrument.name.split('(')[-1].rstrip(')')} total",
+        "x": [at.isoformat() for at, _, _ in local],
+        "y": [total for _, total, _ in local],
+        "text": [labels.get(band, "") for _, _, band in local],
+        "line": {"color": SCORE_COLOUR, "width": 2.5},
+        "marker": {"size": 8},
+        "hovertemplate": "%{x|%d %b %Y}: <b>%{y}</b> %{text}<extra></extra>",
+    }
+
+
+def _band_shapes(instrument: Instrument) -> tuple[list[dict], list[dict]]:
+    """Each band shaded across the plot, with its label in the right margin."""
+    low, high = instrument.total_min, instrument.total_max
+    shapes, annotations = [], []
     for index, band in enumerate(instrument.bands):
         shapes.append(
             {
@@ -181,37 +208,43 @@ def figure(
                 "font": {"size": 10, "color": "#5a6472"},
             }
         )
-    if marks:
-        for mark in marks:
-            shapes.append(
-                {
-                    "type": "line",
-                    "xref": "x",
-                    "yref": "paper",
-                    "x0": timezone.localtime(mark.at).isoformat(),
-                    "x1": timezone.localtime(mark.at).isoformat(),
-                    "y0": 0,
-                    "y1": 1,
-                    "line": {"color": SESSION_COLOUR, "width": 1, "dash": "dot"},
-                }
-            )
-        data.append(
-            {
-                "type": "scatter",
-                "mode": "markers",
-                "name": "Treatment session (dose)",
-                "x": [timezone.localtime(m.at).isoformat() for m in marks],
-                "y": [top] * len(marks),
-                "text": [m.label for m in marks],
-                "marker": {"symbol": "triangle-down", "size": 10, "color": SESSION_COLOUR},
-                "hovertemplate": "%{x|%d %b %Y}<br>%{text}<extra></extra>",
-                "cliponaxis": False,
-            }
-        )
-    scores = [DatedScore(at.date(), total) for at, total, _ in local]
-    baseline = course_baseline(scores, course_sessions) if course_sessions else None
-    line = response_line(instrument, baseline.total if baseline else None)
-    line_x = [start.isoformat(), end.isoformat()]
+    return shapes, annotations
+
+
+def _session_line(mark: SessionMark) -> dict:
+    """A dotted vertical line at a treatment session."""
+    at = timezone.localtime(mark.at).isoformat()
+    return {
+        "type": "line",
+        "xref": "x",
+        "yref": "paper",
+        "x0": at,
+        "x1": at,
+        "y0": 0,
+        "y1": 1,
+        "line": {"color": SESSION_COLOUR, "width": 1, "dash": "dot"},
+    }
+
+
+def _session_trace(marks: list[SessionMark], top: float) -> dict:
+    """A marker above the plot per session, its hover naming the dose."""
+    return {
+        "type": "scatter",
+        "mode": "markers",
+        "name": "Treatment session (dose)",
+        "x": [timezone.localtime(m.at).isoformat() for m in marks],
+        "y": [top] * len(marks),
+        "text": [m.label for m in marks],
+        "marker": {"symbol": "triangle-down", "size": 10, "color": SESSION_COLOUR},
+        "hovertemplate": "%{x|%d %b %Y}<br>%{text}<extra></extra>",
+        "cliponaxis": False,
+    }
+
+
+def _outcome_lines(instrument: Instrument, baseline: int | None, span: list[str]) -> list[dict]:
+    """The response line (from the course baseline) and the primary remission line."""
+    lines = []
+    line = response_line(instrument, baseline)
     if line is not None:
         rule = instrument.outcome.response
         how = (
@@ -219,12 +252,12 @@ def figure(
             if rule.fall_pct is not None
             else f"{rule.fall_points}-point fall"
         )
-        data.append(
+        lines.append(
             {
                 "type": "scatter",
                 "mode": "lines",
-                "name": f"Response line: ≤ {line:g} ({how} from baseline {baseline.total})",
-                "x": line_x,
+                "name": f"Response line: ≤ {line:g} ({how} from baseline {baseline})",
+                "x": span,
                 "y": [line, line],
                 "line": {"color": "#1f6f43", "dash": "dash", "width": 2},
                 "hoverinfo": "name",
@@ -232,28 +265,15 @@ def figure(
         )
     if instrument.outcome.remission:
         remission = instrument.outcome.remission[0]
-        data.append(
+        lines.append(
             {
                 "type": "scatter",
                 "mode": "lines",
                 "name": f"Remission line: ≤ {remission.at_most}",
-                "x": line_x,
+                "x": span,
                 "y": [remission.at_most, remission.at_most],
                 "line": {"color": "#23577d", "dash": "dot", "width": 2},
                 "hoverinfo": "name",
             }
         )
-    layout = {
-        "title": {"text": instrument.name, "font": {"size": 15}, "x": 0, "xanchor": "left"},
-        "height": 340,
-        "margin": {"l": 44, "r": 110, "t": 40, "b": 40},
-        "xaxis": {"type": "date", "range": [start.isoformat(), end.isoformat()]},
-        "yaxis": {"range": [low - 0.5, top + 0.8], "title": {"text": "Total"}, "zeroline": False},
-        "shapes": shapes,
-        "annotations": annotations,
-        "legend": {"orientation": "h", "y": -0.18, "font": {"size": 11}},
-        "plot_bgcolor": "#ffffff",
-        "paper_bgcolor": "#ffffff",
-        "hovermode": "closest",
-    }
-    return {"data": data, "layout": layout}
+    return lines
