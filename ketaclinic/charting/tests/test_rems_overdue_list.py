@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from ketaclinic.charting import rems_record
+from ketaclinic.charting import rems_register
 from ketaclinic.charting.models import RemsForm, SessionStatus
 from ketaclinic.conftest import signed_in
 from ketaclinic.inventory.tests.helpers import plan_for, session_on
@@ -36,11 +36,11 @@ def test_an_unfiled_form_is_overdue_from_the_eighth_day(plan, prescriber, nurse,
     very_late = treated(plan, prescriber, nurse, 30)
     treated(plan, prescriber, nurse, 1)
 
-    overdue = rems_record.due_forms(today=today, overdue_only=True)
+    overdue = rems_register.due_forms(today=today, overdue_only=True)
 
     assert [f.session for f in overdue] == [very_late, late]
     assert [f.days_late for f in overdue] == [23, 1]
-    due = {f.session: f for f in rems_record.due_forms(today=today)}
+    due = {f.session: f for f in rems_register.due_forms(today=today)}
     assert due[due_today].due_date == today
     assert not due[due_today].overdue
 
@@ -48,7 +48,7 @@ def test_an_unfiled_form_is_overdue_from_the_eighth_day(plan, prescriber, nurse,
 def test_a_filed_form_leaves_the_list(plan, prescriber, nurse, today):
     filed = treated(plan, prescriber, nurse, 10)
     RemsForm.objects.create(session=filed, submitted_at=timezone.now(), submitted_by=nurse)
-    assert rems_record.due_forms(today=today, overdue_only=True) == []
+    assert rems_register.due_forms(today=today, overdue_only=True) == []
 
 
 def test_only_esketamine_sessions_that_gave_a_dose_need_a_form(
@@ -60,12 +60,12 @@ def test_only_esketamine_sessions_that_gave_a_dose_need_a_form(
     not_started = treated(plan, prescriber, nurse, 12)
     not_started.status = SessionStatus.NOT_STARTED
     not_started.save(update_fields=["status"])
-    assert rems_record.due_forms(today=today) == []
+    assert rems_register.due_forms(today=today) == []
 
 
 def test_the_treatment_date_is_the_first_device_in_the_clinics_zone(plan, prescriber, nurse):
     session = treated(plan, prescriber, nurse, 9)
-    (form,) = rems_record.due_forms()
+    (form,) = rems_register.due_forms()
     assert form.treatment_date == timezone.localdate() - dt.timedelta(days=9)
     assert form.session == session
 

@@ -147,7 +147,7 @@ def test_an_alert_on_the_reading_before_dosing_leaves_the_answer_to_a_clinician(
     )
     state = rems_record.form_state(session, today=DAY)
     assert state.result.values["vitals_acceptable_before_dosing"] is None
-    assert "raised bp_high" in state.bases["vitals_acceptable_before_dosing"]
+    assert "raised an alert (Blood pressure high)" in state.bases["vitals_acceptable_before_dosing"]
 
 
 def test_a_respiratory_depression_alert_answers_yes(session):
