@@ -31,6 +31,11 @@ PHASES = ("before_dosing", "dosing", "observation")
 #: The phase a caller that does not know it gets (the advice while dosing).
 DEFAULT_PHASE = "dosing"
 
+#: How each phase reads on a page.
+PHASE_LABELS = MappingProxyType(
+    {"before_dosing": "Before dosing", "dosing": "While dosing", "observation": "In observation"}
+)
+
 OPERATORS: Mapping[str, Callable[[Decimal, Decimal], bool]] = MappingProxyType(
     {">=": operator.ge, ">": operator.gt, "<=": operator.le, "<": operator.lt}
 )
@@ -103,6 +108,13 @@ class VitalSignRule:
         if phase not in PHASES:
             raise PolicyError(f"phase {phase!r} is not one of {', '.join(PHASES)}")
         return self.actions[PHASES.index(phase)]
+
+    @property
+    def advice(self) -> list[tuple[str, str]]:
+        """(phase label, action) for each phase; one ("", action) when every phase agrees."""
+        if len(set(self.actions)) == 1:
+            return [("", self.actions[0])]
+        return [(PHASE_LABELS[p], a) for p, a in zip(PHASES, self.actions, strict=True)]
 
     @property
     def fields(self) -> tuple[str, ...]:

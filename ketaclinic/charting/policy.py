@@ -1,7 +1,7 @@
 """The clinic's vital-sign policy: the shipped defaults, and the clinic's signed changes.
 
-REFERENCE.md section 3 gives default thresholds that no guideline fixes, so each clinic
-reviews them. A prescriber changes any threshold or sustained duration with a reason; the
+The shipped thresholds are defaults that no guideline fixes (they follow one academic
+protocol), so each clinic reviews them. A prescriber changes any threshold or sustained duration with a reason; the
 change is a new ``VitalSignPolicyVersion`` (never an edit), audited, and every rule it
 changed says so in its basis, next to the shipped default and its source. Rule structure,
 levels and actions stay as shipped.
@@ -31,6 +31,8 @@ CACHE_SECONDS = 10
 # Structural bound, not a clinical one: a rule sustained for longer than a whole clinic day
 # could never fire during a session.
 LONGEST_SUSTAINED_MINUTES = Decimal(480)
+#: How a condition's operator reads on the page.
+OPERATOR_WORDS = {">=": "≥", ">": "above", "<=": "≤", "<": "below"}
 
 
 @dataclass(frozen=True)
@@ -39,7 +41,7 @@ class Threshold:
 
     key: str  # "bp_high.systolic_mmhg" or "bp_high_sustained.for_minutes"
     rule: safety.VitalSignRule
-    label: str  # "systolic_mmhg >=" or "bp_high for at least"
+    label: str  # "Systolic blood pressure ≥" or "Blood pressure high for at least"
     unit: str
     low: Decimal
     high: Decimal
@@ -55,7 +57,7 @@ def thresholds(policy: safety.VitalSignPolicy = safety.DEFAULT_POLICY) -> list[T
                 Threshold(
                     f"{rule.code}.{condition.field}",
                     rule,
-                    f"{condition.field} {condition.op}",
+                    f"{limit.label} {OPERATOR_WORDS[condition.op]}",
                     limit.unit,
                     limit.low,
                     limit.high,
@@ -66,7 +68,7 @@ def thresholds(policy: safety.VitalSignPolicy = safety.DEFAULT_POLICY) -> list[T
                 Threshold(
                     f"{rule.code}.for_minutes",
                     rule,
-                    f"{rule.sustained.of} for at least",
+                    f"{policy.rule(rule.sustained.of).label} for at least",
                     "min",
                     Decimal(0),
                     LONGEST_SUSTAINED_MINUTES,
@@ -89,6 +91,13 @@ def values_of(policy: safety.VitalSignPolicy) -> dict[str, Decimal]:
 DEFAULT_VALUES = values_of(safety.DEFAULT_POLICY)
 
 
+def _shipped_words(key: str) -> str:
+    """``bp_high.systolic_mmhg`` as ``systolic blood pressure``; a duration as ``duration``."""
+    field = key.split(".")[1]
+    limit = vitals.DEFAULT_LIMITS.for_field(field)
+    return limit.label.lower() if limit is not None else "duration"
+
+
 def applied(version: VitalSignPolicyVersion) -> safety.VitalSignPolicy:
     """The shipped policy with ``version``'s numbers; changed rules name the change."""
     values = {key: Decimal(text) for key, text in version.values.items()}
@@ -106,7 +115,7 @@ def applied(version: VitalSignPolicyVersion) -> safety.VitalSignPolicy:
             sustained["for_minutes"] = values[key]
             changed += [key] if values[key] != DEFAULT_VALUES[key] else []
         if changed:
-            shipped = ", ".join(f"{k.split('.')[1]} {DEFAULT_VALUES[k]}" for k in changed)
+            shipped = ", ".join(f"{_shipped_words(k)} {DEFAULT_VALUES[k]}" for k in changed)
             rule["basis"] = (
                 f"Clinic policy v{version.number}, signed by {who} on {when}: {version.reason} "
                 f"(shipped default {shipped}). {rule['basis']}"
@@ -150,14 +159,15 @@ def checked_values(entered: Mapping[str, str]) -> dict[str, Decimal]:
     errors, values, editable = {}, {}, thresholds()
     for threshold in editable:
         raw = str(entered.get(threshold.key, "")).strip()
+        where = f"{threshold.rule.label}, {threshold.label}"
         try:
             value = Decimal(raw)
         except InvalidOperation:
-            errors[threshold.key] = f"{threshold.key}: enter a number, not {raw!r}"
+            errors[threshold.key] = f"{where}: enter a number, not {raw!r}"
             continue
         if not value.is_finite() or not threshold.low < value <= threshold.high:
             errors[threshold.key] = (
-                f"{threshold.key} {raw} must be above {threshold.low} and at most "
+                f"{where} {raw} must be above {threshold.low} and at most "
                 f"{threshold.high} {threshold.unit}"
             )
         values[threshold.key] = value

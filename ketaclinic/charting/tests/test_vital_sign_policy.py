@@ -63,8 +63,8 @@ def test_a_prescriber_signs_a_lower_bp_threshold_and_alerts_follow_it(prescriber
     (alert,) = answer["alerts"]
     assert alert["code"] == "bp_high"
     assert alert["basis"].startswith("Clinic policy v1, signed by")
-    assert "Cardiology review 2026 (shipped default systolic_mmhg 180)" in alert["basis"]
-    assert "REFERENCE.md section 3" in alert["basis"]
+    assert "Cardiology review 2026 (shipped default systolic blood pressure 180)" in alert["basis"]
+    assert "Default clinic policy [U], editable" in alert["basis"]
     page = signed_in(nurse).get(URL).content.decode()
     assert "clinic policy v1" in page
 
@@ -146,3 +146,13 @@ def test_only_a_prescriber_signs_and_patients_cannot_see_it(
     assert signed_in(front_desk).get(URL).status_code == 403
     assert signed_in(patient_a.user).get(URL).status_code == 403
     assert not VitalSignPolicyVersion.objects.exists()
+
+
+def test_the_policy_page_reads_in_words_with_the_advice_for_each_phase(db, nurse):
+    body = signed_in(nurse).get(URL).content.decode()
+
+    assert "Blood pressure very high" in body
+    assert "Systolic blood pressure ≥" in body
+    assert "In observation:</span> notify the prescriber now" in body
+    assert "<code>bp_high</code>" not in body
+    assert "REFERENCE.md" not in body
