@@ -3,6 +3,9 @@ dose, end the plan. Each validates with the pure cores (dosing on the clinic's p
 schedule proposal), saves and audits in one transaction; a rejected write leaves an
 ``invalid`` audit row and stores nothing.
 
+The checks shared by create and sign live in :mod:`.checks`, the dose amendment in
+:mod:`.dose_amendment`; this module is the plans' service face and re-exports both.
+
 Nothing proceeds without a signed, eligible, unexpired and not stale screening that backs no
 other plan; one active plan per patient (database constraint; a second answers
 :class:`PlanConflict`, HTTP 409).
@@ -10,7 +13,6 @@ other plan; one active plan per patient (database constraint; a second answers
 
 from __future__ import annotations
 
-import datetime as dt
 from decimal import Decimal
 from typing import Any
 
@@ -22,28 +24,43 @@ from ketaclinic.accounts.permissions import can
 from ketaclinic.audit import trail
 from ketaclinic.audit.models import Outcome
 from ketaclinic.outcomes import services as outcome_services
-from ketaclinic.patients.models import CareRole, Patient
+from ketaclinic.patients.models import Patient
 from ketaclinic.patients.services import reject
-from ketaclinic.protocols import dosing
 from ketaclinic.protocols.catalog import DoseBasis
 from ketaclinic.protocols.models import Protocol
-from ketaclinic.screening import services as screening_services
 from ketaclinic.screening.models import Screening
 
-from . import proposal, schedule
+from . import schedule
+from .checks import (
+    apply_dose,
+    course_or_refusal,
+    decimal_input,
+    keep_applicable,
+    proposed_course,
+    validate,
+    weight_for,
+)
+from .dose_amendment import next_session_number, plan_amend_dose
 from .models import (
     NEEDS_REASON,
     TRANSITIONS,
-    PlanDoseChange,
     PlannedSession,
     PlanStatus,
     TreatmentPlan,
 )
 
-# REFERENCE.md section 1: esketamine for MDD with acute suicidal ideation "must be with an oral
-# antidepressant" (esketamine label).
-ORAL_ANTIDEPRESSANT_REQUIRED = {("esketamine", "mdd_suicidal_ideation")}
-ORAL_ANTIDEPRESSANT_SOURCE = "REFERENCE.md section 1 (esketamine label)"
+__all__ = [
+    "AUDITED_FIELDS",
+    "PLAN_INPUTS",
+    "PlanConflict",
+    "next_session_number",
+    "plan_amend_dose",
+    "plan_create",
+    "plan_sign",
+    "plan_transition",
+    "proposed_course",
+    "snapshot",
+]
 
 PLAN_INPUTS = [
     "screening",
@@ -101,201 +118,6 @@ def snapshot(plan: TreatmentPlan) -> dict[str, Any]:
     return {name: getattr(plan, name) for name in AUDITED_FIELDS}
 
 
-# --- Checks shared by create and sign -------------------------------------------------------
-
-
-def _screening_problem(plan: TreatmentPlan, today: dt.date) -> dict[str, str]:
-    screening = plan.screening
-    if screening.patient_id != plan.patient_id:
-        return {"screening": "That screening belongs to another patient."}
-    problems = screening_services.usability_problems(screening, today=today, for_plan=plan)
-    if problems:
-        return {"screening": "No plan without a valid screening: " + "; ".join(problems) + "."}
-    return {}
-
-
-def _protocol_problem(plan: TreatmentPlan) -> dict[str, str]:
-    protocol = plan.protocol
-    if not protocol.active:
-        return {"protocol": f"{protocol.name} is retired from the clinic's catalog."}
-    if protocol.route != plan.route:
-        return {
-            "protocol": f"{protocol.name} is for route {protocol.route}; the screening was for "
-            f"route {plan.route}. Screen for that route, or choose a {plan.route} protocol."
-        }
-    if not protocol.allows_indication(plan.indication):
-        return {
-            "protocol": f"{protocol.name} is for {', '.join(protocol.indications)}, not "
-            f"{plan.indication}."
-        }
-    return {}
-
-
-def _weight_for(plan: TreatmentPlan) -> None:
-    """Fill in the weight the dose uses: the current one, for all but esketamine."""
-    if plan.protocol.dose_basis == DoseBasis.NASAL_DEVICE:
-        plan.weight_kg = plan.weight_measured_on = None
-        return
-    weight = plan.patient.current_weight()
-    plan.weight_kg = weight.weight_kg if weight else None
-    plan.weight_measured_on = weight.measured_on if weight else None
-
-
-def _dose(
-    protocol: Protocol,
-    patient: Patient,
-    *,
-    today: dt.date,
-    session_number: int,
-    weight_kg,
-    weight_measured_on,
-    dose_mg_per_kg,
-    dose_mg,
-    infusion_minutes,
-    override_reason,
-) -> dosing.DoseResult:
-    """Dosing on the clinic's copy of the protocol; DosingError becomes a field error."""
-    rules = protocol.rules()
-    needs_weight = rules.dose.basis is DoseBasis.MG_PER_KG or (
-        rules.dose.basis is DoseBasis.MG_PER_KG_OR_FIXED_MG and dose_mg is None
-    )
-    if needs_weight and weight_kg is None:
-        raise ValidationError(
-            {"weight_kg": "No weight on record: weigh the patient (the dose is per kg)."}
-        )
-    nasal = rules.dose.basis is DoseBasis.NASAL_DEVICE
-    try:
-        return dosing.calculate_dose(
-            rules,
-            weight_kg=None if nasal else weight_kg,
-            dose_mg_per_kg=dose_mg_per_kg,
-            dose_mg=dose_mg,
-            infusion_minutes=infusion_minutes,
-            session_number=session_number if nasal else None,
-            age_years=patient.age_on(today) if nasal else None,
-            weight_measured_on=None if nasal or weight_kg is None else weight_measured_on,
-            today=today,
-            override_reason=override_reason or None,
-        )
-    except dosing.DosingError as error:
-        raise ValidationError({error.field: error.message}) from None
-
-
-def _proposed_course(plan: TreatmentPlan) -> list[schedule.ProposedSession]:
-    if not plan.schedule_code:
-        return []
-    given = {
-        "count": plan.session_count,
-        "interval_weeks": plan.interval_weeks,
-        "horizon_weeks": plan.horizon_weeks,
-        "maintenance_weekly": plan.maintenance_weekly,
-    }
-    try:
-        inputs = proposal.applicable_inputs(plan.schedule_code, given)
-        return schedule.propose_schedule(
-            plan.schedule_code,
-            start_date=plan.start_date,
-            working_weekdays=plan.working_weekdays,
-            **{name: value for name, value in inputs.items() if value is not None},
-        )
-    except schedule.ScheduleError as error:
-        field = {"protocol": "schedule_code", "count": "session_count"}.get(
-            error.field, error.field
-        )
-        raise ValidationError({field: error.message}) from None
-
-
-def proposed_course(plan: TreatmentPlan) -> list[schedule.ProposedSession]:
-    """The course a draft would get if signed now ([] if it cannot be proposed)."""
-    try:
-        return _proposed_course(plan)
-    except ValidationError:
-        return []
-
-
-def _course_problem(plan: TreatmentPlan, today: dt.date) -> dict[str, str]:
-    schedules = list(plan.protocol.course_schedules or [])
-    if plan.start_date is None:
-        return {"start_date": "Give the first day of the course."}
-    if plan.start_date < today:
-        return {"start_date": "The course cannot start in the past."}
-    if not schedules and plan.schedule_code:
-        return {
-            "schedule_code": f"{plan.protocol.name} has no schedule pattern; leave it empty "
-            "and set the dates when booking."
-        }
-    if schedules and plan.schedule_code not in schedules:
-        return {"schedule_code": f"Choose one of {', '.join(schedules)}."}
-    return {}
-
-
-def _keep_applicable(plan: TreatmentPlan) -> None:
-    """Keep only the course inputs the chosen pattern uses (callers send them all)."""
-    given = {
-        "count": plan.session_count,
-        "interval_weeks": plan.interval_weeks,
-        "horizon_weeks": plan.horizon_weeks,
-        "maintenance_weekly": plan.maintenance_weekly,
-    }
-    kept = proposal.applicable_inputs(plan.schedule_code, given) if plan.schedule_code else {}
-    plan.session_count = kept.get("count")
-    plan.interval_weeks = kept.get("interval_weeks")
-    plan.horizon_weeks = kept.get("horizon_weeks")
-    plan.maintenance_weekly = bool(kept.get("maintenance_weekly"))
-
-
-def _other_problems(plan: TreatmentPlan) -> dict[str, str]:
-    errors: dict[str, str] = {}
-    if (plan.route, plan.indication) in ORAL_ANTIDEPRESSANT_REQUIRED and not (
-        plan.concurrent_oral_antidepressant.strip()
-    ):
-        errors["concurrent_oral_antidepressant"] = (
-            "Esketamine for depression with acute suicidal ideation is given with an oral "
-            f"antidepressant: name it ({ORAL_ANTIDEPRESSANT_SOURCE})."
-        )
-    if plan.therapist_id is not None:
-        on_team = plan.patient.care_team.valid().filter(
-            user_id=plan.therapist_id, role=CareRole.THERAPIST
-        )
-        if not on_team.exists():
-            errors["therapist"] = "Choose a therapist on the patient's care team."
-    return errors
-
-
-def _validate(plan: TreatmentPlan, today: dt.date) -> None:
-    """All checks, in the order a prescriber would fix them; the first failing group raises."""
-    for check in (
-        lambda: _screening_problem(plan, today),
-        lambda: _protocol_problem(plan),
-        lambda: _course_problem(plan, today),
-        lambda: _other_problems(plan),
-    ):
-        errors = check()
-        if errors:
-            raise ValidationError(errors)
-
-
-def _apply_dose(plan: TreatmentPlan, today: dt.date) -> None:
-    result = _dose(
-        plan.protocol,
-        plan.patient,
-        today=today,
-        session_number=1,
-        weight_kg=plan.weight_kg,
-        weight_measured_on=plan.weight_measured_on,
-        dose_mg_per_kg=plan.dose_mg_per_kg,
-        dose_mg=None if plan.dose_mg_per_kg is not None else plan.dose_mg,
-        infusion_minutes=plan.infusion_minutes,
-        override_reason=plan.override_reason,
-    )
-    plan.dose_mg = result.dose_mg
-    plan.dose_mg_per_kg = result.dose_mg_per_kg
-    plan.rate_mg_per_min = result.rate_mg_per_min
-    plan.infusion_minutes = result.infusion_minutes
-    plan.devices = result.devices
-    plan.dose_warnings = list(result.warnings)
-
-
 # --- Create ---------------------------------------------------------------------------------
 
 
@@ -306,11 +128,11 @@ def plan_create(*, request, patient: Patient, data: dict[str, Any]) -> Treatment
     today = timezone.localdate()
     try:
         plan = _build(patient, data, request.user)
-        _validate(plan, today)
-        _keep_applicable(plan)
-        _weight_for(plan)
-        _apply_dose(plan, today)
-        _proposed_course(plan)
+        validate(plan, today)
+        keep_applicable(plan)
+        weight_for(plan)
+        apply_dose(plan, today)
+        course_or_refusal(plan)
         plan.full_clean(exclude=["created_by"])
     except ValidationError as error:
         reject(request, action, error, patient.pk)
@@ -363,8 +185,8 @@ def _build(patient: Patient, data: dict[str, Any], user) -> TreatmentPlan:
         protocol=protocol,
         indication=screening.indication,
         route=screening.route,
-        dose_mg_per_kg=_decimal(data.get("dose_mg_per_kg"), "dose_mg_per_kg"),
-        dose_mg=_decimal(data.get("dose_mg"), "dose_mg") or Decimal(0),
+        dose_mg_per_kg=decimal_input(data.get("dose_mg_per_kg"), "dose_mg_per_kg"),
+        dose_mg=decimal_input(data.get("dose_mg"), "dose_mg") or Decimal(0),
         infusion_minutes=data.get("infusion_minutes"),
         override_reason=(data.get("override_reason") or "").strip(),
         schedule_code=data.get("schedule_code") or "",
@@ -382,15 +204,6 @@ def _build(patient: Patient, data: dict[str, Any], user) -> TreatmentPlan:
     return plan
 
 
-def _decimal(value, field: str) -> Decimal | None:
-    if value is None or value == "":
-        return None
-    try:
-        return Decimal(str(value))
-    except ArithmeticError:
-        raise ValidationError({field: "Give a number."}) from None
-
-
 # --- Sign -----------------------------------------------------------------------------------
 
 
@@ -398,6 +211,30 @@ def plan_sign(*, request, plan: TreatmentPlan) -> TreatmentPlan:
     """A prescriber signs a draft: every check again, then the course snapshot, then active.
 
     Raises ``ValidationError`` (422) or :class:`PlanConflict` (409, another active plan).
+    """
+    action = "plan.sign"
+    course = _signable_course(request, plan)
+    try:
+        with transaction.atomic():
+            locked = TreatmentPlan.objects.select_for_update().get(pk=plan.pk)
+            if locked.status != PlanStatus.DRAFT:
+                raise ValidationError({"status": "Someone else signed or struck out this plan."})
+            _activate(request, plan, course)
+    except IntegrityError:
+        # Lost a race with another signature for this patient: the constraint held.
+        plan.refresh_from_db()
+        _conflict(request, plan, _active_plan(plan))
+    except ValidationError as error:
+        plan.refresh_from_db()
+        reject(request, action, error, plan.patient_id)
+    return plan
+
+
+def _signable_course(request, plan: TreatmentPlan) -> list[schedule.ProposedSession]:
+    """The course the draft gets if this prescriber may sign it now; else refused (422/409).
+
+    Every create-time check runs again (the record may have changed since the draft), and the
+    dose is computed again on today's weight.
     """
     action = "plan.sign"
     today = timezone.localdate()
@@ -416,52 +253,42 @@ def plan_sign(*, request, plan: TreatmentPlan) -> TreatmentPlan:
             plan.patient_id,
         )
     try:
-        _validate(plan, today)
-        _apply_dose(plan, today)
-        course = _proposed_course(plan)
+        validate(plan, today)
+        apply_dose(plan, today)
+        course = course_or_refusal(plan)
     except ValidationError as error:
         plan.refresh_from_db()
         reject(request, action, error, plan.patient_id)
     existing = _active_plan(plan)
     if existing is not None:
         _conflict(request, plan, existing)
-    now = timezone.now()
-    try:
-        with transaction.atomic():
-            locked = TreatmentPlan.objects.select_for_update().get(pk=plan.pk)
-            if locked.status != PlanStatus.DRAFT:
-                raise ValidationError({"status": "Someone else signed or struck out this plan."})
-            plan.status = PlanStatus.ACTIVE
-            plan.signed_by = request.user
-            plan.signed_at = now
-            plan.induction_sessions = sum(1 for s in course if s.phase == "induction") or None
-            plan.save()
-            PlannedSession.objects.bulk_create(
-                PlannedSession(plan=plan, number=s.number, date=s.date, phase=s.phase)
-                for s in course
-            )
-            # The measures due over the course (baseline, before sessions, follow-ups).
-            outcome_services.tasks_sync(plan)
-            trail.record(
-                action=action,
-                request=request,
-                patient_id=plan.patient_id,
-                target=plan,
-                detail={
-                    "status": [PlanStatus.DRAFT, PlanStatus.ACTIVE],
-                    "screening": plan.screening_id,
-                    "dose": snapshot(plan),
-                    "course": [s.as_dict() for s in course],
-                },
-            )
-    except IntegrityError:
-        # Lost a race with another signature for this patient: the constraint held.
-        plan.refresh_from_db()
-        _conflict(request, plan, _active_plan(plan))
-    except ValidationError as error:
-        plan.refresh_from_db()
-        reject(request, action, error, plan.patient_id)
-    return plan
+    return course
+
+
+def _activate(request, plan: TreatmentPlan, course: list[schedule.ProposedSession]) -> None:
+    """Make the plan active with its course as planned sessions, and audit the signature."""
+    plan.status = PlanStatus.ACTIVE
+    plan.signed_by = request.user
+    plan.signed_at = timezone.now()
+    plan.induction_sessions = sum(1 for s in course if s.phase == "induction") or None
+    plan.save()
+    PlannedSession.objects.bulk_create(
+        PlannedSession(plan=plan, number=s.number, date=s.date, phase=s.phase) for s in course
+    )
+    # The measures due over the course (baseline, before sessions, follow-ups).
+    outcome_services.tasks_sync(plan)
+    trail.record(
+        action="plan.sign",
+        request=request,
+        patient_id=plan.patient_id,
+        target=plan,
+        detail={
+            "status": [PlanStatus.DRAFT, PlanStatus.ACTIVE],
+            "screening": plan.screening_id,
+            "dose": snapshot(plan),
+            "course": [s.as_dict() for s in course],
+        },
+    )
 
 
 def _active_plan(plan: TreatmentPlan) -> TreatmentPlan | None:
@@ -487,125 +314,6 @@ def _conflict(request, plan: TreatmentPlan, existing: TreatmentPlan | None) -> N
         detail={"conflict": message, "active_plan": existing.pk if existing else None},
     )
     raise PlanConflict(message, existing)
-
-
-# --- Amend the dose -------------------------------------------------------------------------
-
-
-def next_session_number(plan: TreatmentPlan, today: dt.date | None = None) -> int | None:
-    today = today or timezone.localdate()
-    upcoming = plan.planned_sessions.filter(date__gte=today).order_by("number").first()
-    return upcoming.number if upcoming else None
-
-
-def plan_amend_dose(
-    *,
-    request,
-    plan: TreatmentPlan,
-    reason: str,
-    dose_mg_per_kg=None,
-    dose_mg=None,
-    from_session: int | None = None,
-    infusion_minutes: int | None = None,
-    override_reason: str = "",
-) -> PlanDoseChange:
-    """Change the dose of an active plan from a session on; the old dose stays on record."""
-    action = "plan.amend_dose"
-    today = timezone.localdate()
-    reason = (reason or "").strip()
-    override_reason = (override_reason or "").strip()
-    try:
-        if not can(request.user, "plan.amend"):
-            raise ValidationError({"changed_by": "Only a prescriber changes a plan's dose."})
-        if not plan.is_active:
-            raise ValidationError({"status": "Only an active plan's dose can be changed."})
-        if not reason:
-            raise ValidationError({"reason": "Say why the dose changes."})
-        current = plan.current_dose()
-        if from_session is None:
-            from_session = next_session_number(plan, today)
-        if from_session is None:
-            raise ValidationError({"from_session": "From which session does the dose change?"})
-        last = plan.planned_sessions.order_by("-number").first()
-        if isinstance(from_session, bool) or not isinstance(from_session, int):
-            raise ValidationError({"from_session": "A session number."})
-        if from_session < max(2, current.from_session):
-            raise ValidationError(
-                {
-                    "from_session": f"From session {max(2, current.from_session)} or later: "
-                    "earlier doses are on record as signed or amended."
-                }
-            )
-        if last is not None and from_session > last.number:
-            raise ValidationError(
-                {"from_session": f"The course has {last.number} planned sessions."}
-            )
-        weight = (
-            None
-            if plan.protocol.dose_basis == DoseBasis.NASAL_DEVICE
-            else (plan.patient.current_weight())
-        )
-        result = _dose(
-            plan.protocol,
-            plan.patient,
-            today=today,
-            session_number=from_session,
-            weight_kg=weight.weight_kg if weight else None,
-            weight_measured_on=weight.measured_on if weight else None,
-            dose_mg_per_kg=_decimal(dose_mg_per_kg, "dose_mg_per_kg"),
-            dose_mg=_decimal(dose_mg, "dose_mg"),
-            infusion_minutes=infusion_minutes
-            if infusion_minutes is not None
-            else plan.infusion_minutes,
-            override_reason=override_reason,
-        )
-    except ValidationError as error:
-        reject(request, action, error, plan.patient_id)
-    change = PlanDoseChange(
-        plan=plan,
-        from_session=from_session,
-        old_dose_mg=current.dose_mg,
-        old_dose_mg_per_kg=current.dose_mg_per_kg,
-        new_dose_mg=result.dose_mg,
-        new_dose_mg_per_kg=result.dose_mg_per_kg,
-        new_rate_mg_per_min=result.rate_mg_per_min,
-        new_devices=result.devices,
-        weight_kg=weight.weight_kg if weight else None,
-        weight_measured_on=weight.measured_on if weight else None,
-        reason=reason[:300],
-        override_reason=override_reason,
-        warnings=list(result.warnings),
-        changed_by=request.user,
-    )
-    try:
-        change.full_clean(exclude=["plan", "changed_by"])
-    except ValidationError as error:
-        reject(request, action, error, plan.patient_id)
-    with transaction.atomic():
-        locked = TreatmentPlan.objects.select_for_update().get(pk=plan.pk)
-        if locked.status != PlanStatus.ACTIVE:
-            reject(
-                request,
-                action,
-                ValidationError({"status": "Only an active plan's dose can be changed."}),
-                plan.patient_id,
-            )
-        change.save(force_insert=True)
-        trail.record(
-            action=action,
-            request=request,
-            patient_id=plan.patient_id,
-            target=plan,
-            detail={
-                "from_session": from_session,
-                "dose_mg": [current.dose_mg, result.dose_mg],
-                "dose_mg_per_kg": [current.dose_mg_per_kg, result.dose_mg_per_kg],
-                "reason": change.reason,
-                "override_reason": override_reason,
-                "warnings": change.warnings,
-            },
-        )
-    return change
 
 
 # --- End or strike out ----------------------------------------------------------------------
