@@ -146,7 +146,33 @@ def plan_curves(plan, weight_kg: float, dose_mg: Decimal) -> list[Curve]:
 def figure(curves: list[Curve], *, now_min: float | None = None, title: str = "") -> dict:
     """A Plotly figure (as plain JSON) with the band, the effect ranges and the curves."""
     own, others = curves[0], curves[1:]
-    traces = [
+    traces = _own_traces(own) + _comparison_traces(others)
+    top = max(max(c.p95 or c.p50) for c in curves)
+    shapes, annotations = effect_shapes(top)
+    if now_min is not None:
+        shape, annotation = _now_marker(now_min)
+        shapes.append(shape)
+        annotations.append(annotation)
+    layout = {
+        "title": {"text": title},
+        "xaxis": {"title": {"text": "minutes from the start of dosing"}},
+        "yaxis": {
+            "title": {"text": "predicted plasma ketamine (ng/mL)"},
+            "rangemode": "tozero",
+            "range": [0, max(top * 1.15, 50)],
+        },
+        "shapes": shapes,
+        "annotations": annotations,
+        "legend": {"orientation": "h", "y": -0.25},
+        "margin": {"t": 40, "r": 20, "b": 40, "l": 60},
+        "height": 420,
+    }
+    return {"data": traces, "layout": layout}
+
+
+def _own_traces(own: Curve) -> list[dict]:
+    """The plan's median, drawn over its shaded 5th-95th percentile band."""
+    return [
         {
             "x": own.times_min,
             "y": own.p95,
@@ -173,121 +199,118 @@ def figure(curves: list[Curve], *, now_min: float | None = None, title: str = ""
             "line": {"color": "#23577d", "width": 3},
         },
     ]
+
+
+def _comparison_traces(others: list[Curve]) -> list[dict]:
+    """The other routes' medians, dashed, one colour each."""
     palette = ["#8a5a00", "#6b3b8c", "#1f6f43"]
-    for curve, color in zip(others, palette, strict=False):
-        traces.append(
-            {
-                "x": curve.times_min,
-                "y": curve.p50,
-                "mode": "lines",
-                "name": curve.label,
-                "line": {"color": color, "dash": "dash"},
-            }
-        )
-    top = max(max(c.p95 or c.p50) for c in curves)
-    shapes, annotations = effect_shapes(top)
-    if now_min is not None:
-        shapes.append(
-            {
-                "type": "line",
-                "x0": now_min,
-                "x1": now_min,
-                "y0": 0,
-                "y1": 1,
-                "yref": "paper",
-                "line": {"color": "#a1262b", "width": 2},
-            }
-        )
-        annotations.append(
-            {
-                "x": now_min,
-                "y": 1,
-                "yref": "paper",
-                "text": "now",
-                "showarrow": False,
-                "yanchor": "bottom",
-            }
-        )
-    layout = {
-        "title": {"text": title},
-        "xaxis": {"title": {"text": "minutes from the start of dosing"}},
-        "yaxis": {
-            "title": {"text": "predicted plasma ketamine (ng/mL)"},
-            "rangemode": "tozero",
-            "range": [0, max(top * 1.15, 50)],
-        },
-        "shapes": shapes,
-        "annotations": annotations,
-        "legend": {"orientation": "h", "y": -0.25},
-        "margin": {"t": 40, "r": 20, "b": 40, "l": 60},
-        "height": 420,
+    return [
+        {
+            "x": curve.times_min,
+            "y": curve.p50,
+            "mode": "lines",
+            "name": curve.label,
+            "line": {"color": color, "dash": "dash"},
+        }
+        for curve, color in zip(others, palette, strict=False)
+    ]
+
+
+def _now_marker(now_min: float) -> tuple[dict, dict]:
+    """A vertical line at the present minute of the session, labelled "now"."""
+    shape = {
+        "type": "line",
+        "x0": now_min,
+        "x1": now_min,
+        "y0": 0,
+        "y1": 1,
+        "yref": "paper",
+        "line": {"color": "#a1262b", "width": 2},
     }
-    return {"data": traces, "layout": layout}
+    annotation = {
+        "x": now_min,
+        "y": 1,
+        "yref": "paper",
+        "text": "now",
+        "showarrow": False,
+        "yanchor": "bottom",
+    }
+    return shape, annotation
+
+
+EFFECT_COLOURS = {
+    "analgesia": "rgba(31,111,67,0.10)",
+    "dissociation": "rgba(107,59,140,0.10)",
+    "anaesthesia": "rgba(161,38,43,0.10)",
+}
 
 
 def effect_shapes(top: float) -> tuple[list[dict], list[dict]]:
     """Labelled horizontal bands (and the observed antidepressant peak) within the plot."""
     shapes, annotations = [], []
     ceiling = max(top * 1.15, 50)
-    colors = {
-        "analgesia": "rgba(31,111,67,0.10)",
-        "dissociation": "rgba(107,59,140,0.10)",
-        "anaesthesia": "rgba(161,38,43,0.10)",
-    }
     for band in effect_ranges()["ranges"]:
-        if band["low"] > ceiling:
-            continue
-        shapes.append(
-            {
-                "type": "rect",
-                "xref": "paper",
-                "x0": 0,
-                "x1": 1,
-                "y0": band["low"],
-                "y1": min(band["high"], ceiling),
-                "fillcolor": colors.get(band["code"]),
-                "line": {"width": 0},
-                "layer": "below",
-            }
-        )
-        annotations.append(
-            {
-                "xref": "paper",
-                "x": 1,
-                "y": min(band["high"], ceiling),
-                "text": f"{band['label']} {band['low']}–{band['high']}",
-                "showarrow": False,
-                "xanchor": "right",
-                "yanchor": "top",
-                "font": {"size": 11},
-            }
-        )
+        if band["low"] <= ceiling:
+            shape, annotation = _effect_band(band, ceiling)
+            shapes.append(shape)
+            annotations.append(annotation)
     for line in effect_ranges()["lines"]:
         if line["value"] <= ceiling:
-            shapes.append(
-                {
-                    "type": "line",
-                    "xref": "paper",
-                    "x0": 0,
-                    "x1": 1,
-                    "y0": line["value"],
-                    "y1": line["value"],
-                    "line": {"dash": "dot", "color": "#5a6472"},
-                }
-            )
-            annotations.append(
-                {
-                    "xref": "paper",
-                    "x": 0,
-                    "y": line["value"],
-                    "text": line["label"],
-                    "showarrow": False,
-                    "xanchor": "left",
-                    "yanchor": "bottom",
-                    "font": {"size": 11},
-                }
-            )
+            shape, annotation = _effect_line(line)
+            shapes.append(shape)
+            annotations.append(annotation)
     return shapes, annotations
+
+
+def _effect_band(band: dict, ceiling: float) -> tuple[dict, dict]:
+    """A concentration range (analgesia, dissociation...) as a shaded band, cut at the top."""
+    high = min(band["high"], ceiling)
+    shape = {
+        "type": "rect",
+        "xref": "paper",
+        "x0": 0,
+        "x1": 1,
+        "y0": band["low"],
+        "y1": high,
+        "fillcolor": EFFECT_COLOURS.get(band["code"]),
+        "line": {"width": 0},
+        "layer": "below",
+    }
+    annotation = {
+        "xref": "paper",
+        "x": 1,
+        "y": high,
+        "text": f"{band['label']} {band['low']}–{band['high']}",
+        "showarrow": False,
+        "xanchor": "right",
+        "yanchor": "top",
+        "font": {"size": 11},
+    }
+    return shape, annotation
+
+
+def _effect_line(line: dict) -> tuple[dict, dict]:
+    """A single reported concentration (the observed antidepressant peak) as a dotted line."""
+    shape = {
+        "type": "line",
+        "xref": "paper",
+        "x0": 0,
+        "x1": 1,
+        "y0": line["value"],
+        "y1": line["value"],
+        "line": {"dash": "dot", "color": "#5a6472"},
+    }
+    annotation = {
+        "xref": "paper",
+        "x": 0,
+        "y": line["value"],
+        "text": line["label"],
+        "showarrow": False,
+        "xanchor": "left",
+        "yanchor": "bottom",
+        "font": {"size": 11},
+    }
+    return shape, annotation
 
 
 def model_name() -> str:
