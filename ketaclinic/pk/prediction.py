@@ -23,7 +23,12 @@ from typing import Any
 import numpy as np
 
 from ketaclinic.pk.models import CompartmentModel, OutsideValidatedPopulationWarning, get_model
-from ketaclinic.pk.population import Variability, default_variability, virtual_patients
+from ketaclinic.pk.population import (
+    Variability,
+    VirtualPatients,
+    default_variability,
+    virtual_patients,
+)
 from ketaclinic.pk.regimen import (
     Dose,
     RegimenError,
@@ -203,9 +208,17 @@ def predict_population(
         np.random.default_rng(check_seed(seed)),
         default_variability() if variability is None else variability,
     )
+    return dict(zip(PERCENTILES, _population_percentiles(request, patients, size), strict=True))
+
+
+def _population_percentiles(request: _Request, patients: VirtualPatients, size: int) -> np.ndarray:
+    """Percentiles at every output time, computed a block of times at a time.
+
+    The full patients x times matrix is never held at once: each block holds at most
+    ``_POPULATION_BLOCK_ELEMENTS`` concentrations.
+    """
     absorption = request.absorption_per_min()
     levels = np.empty((len(PERCENTILES), request.times.size))
-    # Percentiles per block of times: the full patients x times matrix is never held at once.
     step = max(1, _POPULATION_BLOCK_ELEMENTS // size)
     for first in range(0, request.times.size, step):
         block = slice(first, first + step)
@@ -217,4 +230,4 @@ def predict_population(
             patients.bioavailability,
         )
         levels[:, block] = _percentiles(curves)
-    return dict(zip(PERCENTILES, levels, strict=True))
+    return levels
