@@ -52,32 +52,13 @@ def consent_sign(
     shown_version: int | None,
     shown_sha256: str,
 ) -> ConsentSignature:
-    if shown_version != document.version or shown_sha256 != document.sha256:
-        trail.record(
-            action="consent.sign",
-            request=request,
-            patient=patient,
-            outcome=Outcome.REFUSED,
-            detail={
-                "document": document.code,
-                "shown_version": shown_version,
-                "current_version": document.version,
-            },
-        )
-        raise ConsentChanged(document)
-    if not consent.name_matches(typed_name or "", patient.given_name, patient.family_name):
-        trail.record(
-            action="consent.sign",
-            request=request,
-            patient=patient,
-            outcome=Outcome.INVALID,
-            detail={"document": document.code, "errors": {"typed_name": "does not match"}},
-        )
-        raise ValidationError(
-            {
-                "typed_name": "Type your full name as the clinic has it: given name, then family name."
-            }
-        )
+    """The patient signs ``document`` as shown (version and SHA-256) with their typed name.
+
+    Raises :class:`ConsentChanged` or :class:`AlreadySigned` (409), ``ValidationError`` (422)
+    when the typed name is not the full name on the record; each refusal is audited.
+    """
+    _check_shown_text_is_current(request, patient, document, shown_version, shown_sha256)
+    _check_typed_name(request, patient, document, typed_name)
     existing = current_signature(patient, document)
     if existing is not None:
         raise AlreadySigned(existing)
@@ -106,6 +87,48 @@ def consent_sign(
     except IntegrityError:
         raise AlreadySigned(current_signature(patient, document)) from None
     return signature
+
+
+def _check_shown_text_is_current(
+    request,
+    patient: Patient,
+    document: consent.ConsentDocument,
+    shown_version: int | None,
+    shown_sha256: str,
+) -> None:
+    """A signature holds only for the text shown: a changed document is refused (audited)."""
+    if shown_version == document.version and shown_sha256 == document.sha256:
+        return
+    trail.record(
+        action="consent.sign",
+        request=request,
+        patient=patient,
+        outcome=Outcome.REFUSED,
+        detail={
+            "document": document.code,
+            "shown_version": shown_version,
+            "current_version": document.version,
+        },
+    )
+    raise ConsentChanged(document)
+
+
+def _check_typed_name(
+    request, patient: Patient, document: consent.ConsentDocument, typed_name: str
+) -> None:
+    """The typed name must be the full name on the record (audited when it is not)."""
+    if consent.name_matches(typed_name or "", patient.given_name, patient.family_name):
+        return
+    trail.record(
+        action="consent.sign",
+        request=request,
+        patient=patient,
+        outcome=Outcome.INVALID,
+        detail={"document": document.code, "errors": {"typed_name": "does not match"}},
+    )
+    raise ValidationError(
+        {"typed_name": "Type your full name as the clinic has it: given name, then family name."}
+    )
 
 
 def current_signature(
