@@ -101,7 +101,7 @@ def receive(spec: dict, users: dict[str, User], first: dt.date) -> Lot:
 
 
 def _append(lot: Lot, row: LedgerEntry, actor: User, action: str) -> LedgerEntry:
-    row, _ = inventory._append(
+    row, _ = inventory.append_entry(
         request=DemoRequest(actor), lot=lot, row=row, action=action, detail={"demo": True}
     )
     return row
