@@ -19,47 +19,36 @@ from django.core.exceptions import (
 )
 from django.db import DataError
 from django.http import Http404
-from django.utils import timezone
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as SchemaValidationError
 from ninja.parser import Parser
 from ninja.renderers import JSONRenderer
-from ninja.security import HttpBearer, django_auth
+from ninja.security import django_auth
 from pydantic import BaseModel
 
-from ketaclinic.accounts.models import ApiToken, hash_token
 from ketaclinic.accounts.permissions import STAFF
+from ketaclinic.accounts.tokens import BearerToken
 from ketaclinic.audit import trail
 from ketaclinic.audit.models import Outcome
+from ketaclinic.billing.api import router as billing_router
+from ketaclinic.charting.api import router as charting_router
+from ketaclinic.intake.api import router as intake_router
+from ketaclinic.intake.portal_api import router as intake_portal_router
+from ketaclinic.inventory.api import router as inventory_router
+from ketaclinic.outcomes.api import router as outcomes_router
+from ketaclinic.patients.api import router as patients_router
+from ketaclinic.plans.api import router as plans_router
+from ketaclinic.plans.pk_api import router as pharmacokinetics_router
+from ketaclinic.protocols.api import router as protocols_router
+from ketaclinic.scheduling.api import patients_router as patient_scheduling_router
+from ketaclinic.scheduling.api import router as scheduling_router
+from ketaclinic.screening.api import router as screening_router
 from ketaclinic.web import inputs
 from ketaclinic.web.docs import staff_only
-from ketaclinic.web.json_errors import ApiError
+from ketaclinic.web.json_errors import ApiError, error_body
 
-# Only refresh a token's last-used time this often, so reads do not all write.
-LAST_USED_RESOLUTION_S = 60
 LOCATION_WORDS = {"body", "query", "path", "payload", "header", "cookie", "form"}
-
-
-class BearerToken(HttpBearer):
-    def authenticate(self, request, token: str):
-        found = (
-            ApiToken.objects.active()
-            .select_related("user")
-            .filter(key_hash=hash_token(token))
-            .first()
-        )
-        if found is None:
-            trail.record(action="auth.token_refused", request=request, outcome=Outcome.REFUSED)
-            return None
-        now = timezone.now()
-        if (
-            not found.last_used_at
-            or (now - found.last_used_at).total_seconds() > LAST_USED_RESOLUTION_S
-        ):
-            ApiToken.objects.filter(pk=found.pk).update(last_used_at=now)
-        request.user = found.user
-        return found.user
 
 
 class StrictJsonParser(Parser):
@@ -124,10 +113,6 @@ api = ClinicAPI(
 )
 logger = logging.getLogger("ketaclinic.api")
 INTEGER = re.compile(r"^\s*[+-]?\d+\s*$")
-
-
-def error_body(message: str, errors: list[dict] | None = None) -> dict:
-    return {"message": message, "errors": errors or []}
 
 
 def field_of(location) -> str:
@@ -281,41 +266,22 @@ def unauthenticated(request, exc):
 
 
 def mount() -> None:
-    from ketaclinic.charting.api import router as charting
-    from ketaclinic.patients.api import router as patients
-    from ketaclinic.plans.api import router as plans
-    from ketaclinic.protocols.api import router as protocols
-    from ketaclinic.scheduling.api import patients_router as patient_scheduling
-    from ketaclinic.scheduling.api import router as scheduling
-    from ketaclinic.screening.api import router as screening
-
-    api.add_router("/patients", patients)
-    from ketaclinic.intake.api import router as intake
-
-    api.add_router("", intake)  # issue #12: consultation requests (public POST, staff triage)
-    from ketaclinic.intake.portal_api import router as intake_portal
-
-    api.add_router("", intake_portal)  # issue #12: consent and intake questionnaire
-    api.add_router("/patients", patient_scheduling)
-    api.add_router("/appointments", scheduling)
+    """Each app's router under /api/v1/ (apps never import this module: it composes them)."""
+    api.add_router("/patients", patients_router)
+    api.add_router("", intake_router)  # issue #12: consultation requests (public POST, triage)
+    api.add_router("", intake_portal_router)  # issue #12: consent and intake questionnaire
+    api.add_router("/patients", patient_scheduling_router)
+    api.add_router("/appointments", scheduling_router)
     # Issue #3: computation endpoints and patient-scoped screenings and plans (full paths).
-    api.add_router("", screening)
-    api.add_router("", protocols)
-    api.add_router("", plans)
-    from ketaclinic.plans.pk_api import router as pharmacokinetics
-
-    api.add_router("/pk", pharmacokinetics)  # issue #7: predicted concentrations
+    api.add_router("", screening_router)
+    api.add_router("", protocols_router)
+    api.add_router("", plans_router)
+    api.add_router("/pk", pharmacokinetics_router)  # issue #7: predicted concentrations
     # Issue #6: instrument scoring, change from baseline, patient responses (full paths).
-    from ketaclinic.outcomes.api import router as outcomes
-
-    api.add_router("", outcomes)
-    api.add_router("", charting)  # issue #5: monitor vitals, evaluate-vitals
-    from ketaclinic.inventory.api import router as inventory
-
-    api.add_router("/inventory", inventory)  # issue #5: controlled-substance log
-    from ketaclinic.billing.api import router as billing
-
-    api.add_router("", billing)  # issue #13: coverage, prior authorization, charges (full paths)
+    api.add_router("", outcomes_router)
+    api.add_router("", charting_router)  # issue #5: monitor vitals, evaluate-vitals
+    api.add_router("/inventory", inventory_router)  # issue #5: controlled-substance log
+    api.add_router("", billing_router)  # issue #13: coverage, prior authorization, charges
 
 
 mount()

@@ -1,4 +1,7 @@
+import datetime as dt
+
 from django.apps import AppConfig
+from django.utils import timezone
 
 
 def open_session_holds_visit(appointment) -> str | None:
@@ -23,6 +26,41 @@ def open_session_holds_visit(appointment) -> str | None:
     )
 
 
+def todays_blood_pressure(patient):
+    """The latest final blood pressure charted for ``patient`` today (any session), or None.
+
+    Registered with screening, which offers it on the screening form.
+    """
+    from .models import RecordStatus, VitalReading
+
+    start = timezone.make_aware(dt.datetime.combine(timezone.localdate(), dt.time(0)))
+    return (
+        VitalReading.objects.filter(
+            session__patient=patient,
+            status=RecordStatus.FINAL,
+            at__gte=start,
+            systolic_mmhg__isnull=False,
+            diastolic_mmhg__isnull=False,
+        )
+        .order_by("-at")
+        .only("at", "systolic_mmhg", "diastolic_mmhg")
+        .first()
+    )
+
+
+def driving_advice(route: str):
+    """The discharge policy's driving advice for ``route``, as a visit instruction.
+
+    Registered with scheduling, which lists it among the preparation instructions.
+    """
+    from ketaclinic.scheduling.preparation import Instruction
+
+    from .safety import DEFAULT_DISCHARGE
+
+    advice = DEFAULT_DISCHARGE.driving_advice_for(route)
+    return Instruction(advice.text, advice.source)
+
+
 class ChartingConfig(AppConfig):
     name = "ketaclinic.charting"
     label = "charting"
@@ -31,6 +69,12 @@ class ChartingConfig(AppConfig):
         from ketaclinic.scheduling import holds
 
         holds.register(open_session_holds_visit)
+        from ketaclinic.screening import blood_pressure
+
+        blood_pressure.register_reader(todays_blood_pressure)
+        from ketaclinic.scheduling import preparation
+
+        preparation.register_route_advice(driving_advice)
         from ketaclinic.patients.chart import register_tab
 
         from .tabs import sessions_tab

@@ -35,6 +35,21 @@ class OutcomesConfig(AppConfig):
             "reminders", "Reminders", "reminder.resend", resend.reminders_tab, position=110
         )
         portal.register_section("questionnaires_due", tabs.portal_questionnaires_due)
+        from ketaclinic.plans import sign_hooks
+
+        from .services import tasks_sync
+
+        sign_hooks.register(tasks_sync)  # the measures due over a newly signed course
+        from ketaclinic.scheduling import reminders
+
+        from .reminder_lines import questionnaire_lines
+
+        reminders.register_lines(questionnaire_lines)
+        from ketaclinic.charting import checklist_facts
+
+        from .checklist import phq9_done_today
+
+        checklist_facts.register_fact_source("phq9", phq9_done_today)  # pre-session checklist
         from ketaclinic.jobs.registry import register_command, timedelta
 
         register_command(

@@ -15,6 +15,7 @@ from django.db import IntegrityError, models, transaction
 
 from ketaclinic.audit import trail
 from ketaclinic.audit.models import Outcome
+from ketaclinic.audit.trail import reject
 
 from . import duplicates
 from .access import may_see
@@ -59,17 +60,6 @@ def input_problems(values: dict[str, Any]) -> dict[str, str]:
 
 def snapshot(instance: models.Model, fields: list[str]) -> dict[str, Any]:
     return {name: getattr(instance, name) for name in fields}
-
-
-def reject(request, action: str, error: ValidationError, patient_id: int | None = None):
-    trail.record(
-        action=action,
-        request=request,
-        patient_id=patient_id,
-        outcome=Outcome.INVALID,
-        detail={"errors": error.message_dict if hasattr(error, "error_dict") else error.messages},
-    )
-    raise error
 
 
 class DuplicatePatient(Exception):

@@ -11,12 +11,12 @@ from pydantic import ConfigDict
 
 from ketaclinic.accounts.access import require_permission
 from ketaclinic.accounts.permissions import can
-from ketaclinic.api import error_body
 from ketaclinic.audit import trail
 from ketaclinic.audit.models import Outcome
 from ketaclinic.patients.access import access_entry, access_patient
 from ketaclinic.protocols.api import number
 from ketaclinic.screening.api import renamed
+from ketaclinic.web.json_errors import error_body
 
 from . import proposal, schedule, services
 from .models import TreatmentPlan

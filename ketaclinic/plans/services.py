@@ -23,14 +23,13 @@ from django.utils import timezone
 from ketaclinic.accounts.permissions import can
 from ketaclinic.audit import trail
 from ketaclinic.audit.models import Outcome
-from ketaclinic.outcomes import services as outcome_services
+from ketaclinic.audit.trail import reject
 from ketaclinic.patients.models import Patient
-from ketaclinic.patients.services import reject
 from ketaclinic.protocols.catalog import DoseBasis
 from ketaclinic.protocols.models import Protocol
 from ketaclinic.screening.models import Screening
 
-from . import schedule
+from . import schedule, sign_hooks
 from .checks import (
     apply_dose,
     course_or_refusal,
@@ -275,8 +274,8 @@ def _activate(request, plan: TreatmentPlan, course: list[schedule.ProposedSessio
     PlannedSession.objects.bulk_create(
         PlannedSession(plan=plan, number=s.number, date=s.date, phase=s.phase) for s in course
     )
-    # The measures due over the course (baseline, before sessions, follow-ups).
-    outcome_services.tasks_sync(plan)
+    # Later apps' part of signing (outcomes: the measures due over the course).
+    sign_hooks.plan_signed(plan)
     trail.record(
         action="plan.sign",
         request=request,

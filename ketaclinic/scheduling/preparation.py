@@ -1,13 +1,15 @@
 """What a patient must do before a treatment visit, from the protocol catalog (pure).
 
 Every instruction carries its source, so the reminder and the confirmation page show why.
+Advice owned by a later app (charting's discharge policy: driving after the visit) is added
+by that app from its ``AppConfig.ready()`` through :func:`register_route_advice`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from ketaclinic.charting.safety import DEFAULT_DISCHARGE
 from ketaclinic.protocols.catalog import UnknownCodeError, get_protocol
 
 
@@ -15,6 +17,16 @@ from ketaclinic.protocols.catalog import UnknownCodeError, get_protocol
 class Instruction:
     text: str
     source: str
+
+
+RouteAdvice = Callable[[str], "Instruction | None"]
+_route_advice: list[RouteAdvice] = []
+
+
+def register_route_advice(advice: RouteAdvice) -> None:
+    """Add advice that depends on the route (``iv``, ``esketamine``...), given last."""
+    if advice not in _route_advice:
+        _route_advice.append(advice)
 
 
 def instructions(protocol_code: str) -> list[Instruction]:
@@ -56,6 +68,8 @@ def instructions(protocol_code: str) -> list[Instruction]:
             "seed 000 (ride home arranged); RCEM discharge criteria",
         )
     )
-    advice = DEFAULT_DISCHARGE.driving_advice_for(protocol.route)
-    found.append(Instruction(advice.text, advice.source))
+    for advice in _route_advice:
+        instruction = advice(protocol.route)
+        if instruction is not None:
+            found.append(instruction)
     return found

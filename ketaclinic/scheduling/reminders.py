@@ -1,8 +1,13 @@
-"""Preparation reminders: built from the protocol, sent once per channel, recorded."""
+"""Preparation reminders: built from the protocol, sent once per channel, recorded.
+
+Later apps add paragraphs of their own (outcomes: the questionnaires due) from their
+``AppConfig.ready()`` through :func:`register_lines`; scheduling may not import them.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 from django.conf import settings
 from django.core import signing
@@ -12,13 +17,21 @@ from django.urls import reverse
 from django.utils import timezone
 
 from ketaclinic.audit import trail
-from ketaclinic.outcomes import services as outcomes
 
 from . import preparation, seed
 from .models import Appointment, Reminder, Status
 from .sms import send_sms
 
 SALT = "ketaclinic.appointment-link"
+
+ReminderLines = Callable[[Appointment], list[str]]
+_extra_lines: list[ReminderLines] = []
+
+
+def register_lines(lines: ReminderLines) -> None:
+    """Add a paragraph to every reminder: ``lines(appointment)``, empty for none."""
+    if lines not in _extra_lines:
+        _extra_lines.append(lines)
 
 
 def link_token(appointment: Appointment) -> str:
@@ -59,26 +72,10 @@ def message(appointment: Appointment) -> str:
         "Please confirm that you have read this and arranged your ride, or cancel, here:",
         link_url(appointment),
     ]
-    lines += questionnaire_lines(appointment)
+    for extra in _extra_lines:
+        lines += extra(appointment)
     lines += ["", f"{settings.CLINIC_NAME}"]
     return "\n".join(lines)
-
-
-def questionnaire_lines(appointment: Appointment) -> list[str]:
-    """A single-use, expiring link to the questionnaires due before the visit, if any."""
-    due = [
-        task
-        for task in outcomes.due_tasks(appointment.patient_id)
-        if task.instrument.rater == "patient"
-    ]
-    if not due:
-        return []
-    names = ", ".join(sorted({task.instrument.name for task in due}))
-    return [
-        "",
-        f"Before your visit, please answer: {names}. This link works once:",
-        outcomes.reminder_link(appointment.patient),
-    ]
 
 
 def due(now: dt.datetime | None = None):

@@ -15,10 +15,9 @@ from django.utils import timezone
 
 from ketaclinic.accounts.permissions import can
 from ketaclinic.audit import trail
-from ketaclinic.charting.models import RecordStatus, VitalReading
+from ketaclinic.audit.trail import reject
 from ketaclinic.patients import vocabulary as record_vocabulary
 from ketaclinic.patients.models import EntryStatus, Patient
-from ketaclinic.patients.services import reject
 
 from . import derivation, rules, validity
 from .models import (
@@ -56,23 +55,6 @@ class RecordSnapshot:
     @property
     def fingerprint(self) -> dict[str, Any]:
         return validity.fingerprint(self.facts)
-
-
-def blood_pressure_today(patient: Patient):
-    """The latest blood pressure charted for the patient today (any session), or None."""
-    start = timezone.make_aware(dt.datetime.combine(timezone.localdate(), dt.time(0)))
-    return (
-        VitalReading.objects.filter(
-            session__patient=patient,
-            status=RecordStatus.FINAL,
-            at__gte=start,
-            systolic_mmhg__isnull=False,
-            diastolic_mmhg__isnull=False,
-        )
-        .order_by("-at")
-        .only("at", "systolic_mmhg", "diastolic_mmhg")
-        .first()
-    )
 
 
 def record_snapshot(patient: Patient, today: dt.date | None = None) -> RecordSnapshot:
@@ -389,9 +371,7 @@ def screening_mark_in_error(*, request, screening: Screening, reason: str) -> No
         )
     if screening.in_error:
         return
-    from ketaclinic.plans.models import PlanStatus
-
-    if screening.plans.exclude(status=PlanStatus.ENTERED_IN_ERROR).exists():
+    if screening.plans.valid().exists():  # plans not entered in error
         reject(
             request,
             action,
@@ -451,9 +431,7 @@ def usability_problems(
     if stale:
         problems.append("the screening is stale: " + "; ".join(stale) + ": screen again")
     if used is None:
-        from ketaclinic.plans.models import PlanStatus
-
-        backing = screening.plans.exclude(status=PlanStatus.ENTERED_IN_ERROR)
+        backing = screening.plans.valid()  # plans not entered in error
         if for_plan is not None and for_plan.pk:
             backing = backing.exclude(pk=for_plan.pk)
         already_used = backing.exists()

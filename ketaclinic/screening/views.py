@@ -16,7 +16,7 @@ from ketaclinic.patients.access import access_entry, access_patient
 from ketaclinic.patients.models import Patient
 from ketaclinic.web.forms import add_service_errors
 
-from . import rules, services
+from . import blood_pressure, rules, services
 from .forms import ReasonForm, ScreeningForm, SignForm
 from .models import Screening
 
@@ -97,7 +97,7 @@ def _initial(patient: Patient, snapshot: services.RecordSnapshot) -> dict:
         "oral_antidepressant": "yes" if snapshot.oral_antidepressants else "",
     }
     # Measured BP comes from the record when one was charted today (the latest reading).
-    reading = services.blood_pressure_today(patient)
+    reading = blood_pressure.blood_pressure_today(patient)
     if reading is not None:
         initial.update(
             systolic_mmhg=reading.systolic_mmhg,

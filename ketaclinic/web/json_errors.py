@@ -47,6 +47,11 @@ ANSWERED = (Http404, PermissionDenied, SuspiciousOperation)
 KEPT_HEADERS = ("Allow", "WWW-Authenticate", "Retry-After")
 
 
+def error_body(message: str, errors: list[dict] | None = None) -> dict:
+    """The API's error shape: a message, and the fields at fault (none for most statuses)."""
+    return {"message": message, "errors": errors or []}
+
+
 def error_message(response: HttpResponse) -> str:
     message = MESSAGES.get(response.status_code) or "The request failed."
     if response.status_code == 405 and response.get("Allow"):
@@ -55,9 +60,7 @@ def error_message(response: HttpResponse) -> str:
 
 
 def as_json(response: HttpResponse) -> JsonResponse:
-    replaced = JsonResponse(
-        {"message": error_message(response), "errors": []}, status=response.status_code
-    )
+    replaced = JsonResponse(error_body(error_message(response)), status=response.status_code)
     for header in KEPT_HEADERS:
         if header in response:
             replaced[header] = response[header]
@@ -85,4 +88,4 @@ class ApiErrorsAreJson:
             return None  # Django answers these 404, 403 and 400; __call__ makes them JSON
         # Django would log this too, but a response returned here stops it, so log it.
         logger.error("Unhandled error on %s %s", request.method, request.path, exc_info=True)
-        return JsonResponse({"message": MESSAGES[500], "errors": []}, status=500)
+        return JsonResponse(error_body(MESSAGES[500]), status=500)
