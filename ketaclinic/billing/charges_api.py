@@ -14,7 +14,7 @@ from pydantic import ConfigDict
 from ketaclinic.accounts.access import require_permission
 from ketaclinic.audit import trail
 from ketaclinic.audit.models import Outcome
-from ketaclinic.charting.views import access_session
+from ketaclinic.charting.access import access_session
 from ketaclinic.patients.access import access_patient, refuse
 from ketaclinic.scheduling.models import Appointment
 from ketaclinic.web.json_errors import ApiError

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 from ketaclinic.accounts.access import require_permission
 from ketaclinic.accounts.permissions import can
 from ketaclinic.audit import trail
-from ketaclinic.charting.views import access_session
+from ketaclinic.charting.access import access_session
 from ketaclinic.patients.access import access_patient
 from ketaclinic.patients.models import Diagnosis
 

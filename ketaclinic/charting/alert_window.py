@@ -3,10 +3,12 @@
 :func:`~ketaclinic.charting.safety.evaluate` judges each threshold rule on the newest reading
 that measured its fields, and each sustained rule on the run of readings measuring its base
 rule's fields, back from the newest one to the first taken at least ``for_minutes`` earlier.
-So of a two-hour session at 1 Hz (7,200 readings) only a few hundred can change the alerts in
-force: the newest reading of each measurement, and for each sustained rule its run back to
-that first reading. :func:`alert_tail` names them; the session page reads the same set from the
-database (``session_record.decisive_readings``) instead of every reading.
+A walk stops early at a reading that does not meet the base rule. So of a two-hour session at
+1 Hz (7,200 readings) only a handful can change the alerts in force: the newest reading of
+each measurement, and for each sustained rule its run back to the reading that ends the walk
+(a few minutes of readings at most, one when the newest does not meet the rule).
+:func:`alert_tail` names them; the session page reads that set from the database
+(:func:`~ketaclinic.charting.session_record.decisive`) instead of every reading.
 
 Any set of readings holding the tail (and nothing that is not in the session) gives the same
 alerts as the whole session: the readings it leaves out are older than anything a rule looks
@@ -21,17 +23,21 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from ketaclinic.charting.safety import VitalSignPolicy
+from ketaclinic.charting.safety import VitalSignPolicy, VitalSignRule
 from ketaclinic.charting.vitals import VitalReading
 
 
 @dataclass(frozen=True)
 class SustainedReach:
-    """How far back a sustained rule may look: over readings measuring any of ``fields``,
-    from the newest of them back to one taken at least ``minutes`` earlier."""
+    """How far back a sustained rule may look: over the readings measuring its ``base``
+    rule's fields, from the newest back while they meet it, to one ``minutes`` earlier."""
 
-    fields: tuple[str, ...]
+    base: VitalSignRule
     minutes: Decimal
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        return self.base.fields
 
 
 def threshold_fields(policy: VitalSignPolicy) -> tuple[str, ...]:
@@ -40,16 +46,15 @@ def threshold_fields(policy: VitalSignPolicy) -> tuple[str, ...]:
 
 
 def sustained_reaches(policy: VitalSignPolicy) -> tuple[SustainedReach, ...]:
-    """One reach per set of base fields, the longest ``for_minutes`` of the rules sharing it."""
-    longest: dict[tuple[str, ...], Decimal] = {}
+    """One reach per base rule, the longest ``for_minutes`` of the sustained rules on it."""
+    longest: dict[str, SustainedReach] = {}
     for rule in policy.rules:
         if rule.sustained is None:
             continue
-        fields = policy.rule(rule.sustained.of).fields
-        longest[fields] = max(
-            longest.get(fields, rule.sustained.for_minutes), rule.sustained.for_minutes
-        )
-    return tuple(SustainedReach(fields, minutes) for fields, minutes in longest.items())
+        base, minutes = policy.rule(rule.sustained.of), rule.sustained.for_minutes
+        if base.code not in longest or longest[base.code].minutes < minutes:
+            longest[base.code] = SustainedReach(base, minutes)
+    return tuple(longest.values())
 
 
 def _newest_measuring(readings: Sequence[VitalReading], fields: Sequence[str]) -> int | None:
@@ -60,8 +65,8 @@ def _newest_measuring(readings: Sequence[VitalReading], fields: Sequence[str]) -
 
 
 def _run(readings: Sequence[VitalReading], reach: SustainedReach) -> list[int]:
-    """The readings a sustained rule can walk: back from the newest measuring its fields to
-    the first one at least ``reach.minutes`` older (all of them when none is)."""
+    """The readings a sustained rule walks: back from the newest measuring its base rule's
+    fields to the first that does not meet it or is at least ``reach.minutes`` older."""
     relevant = [i for i, reading in enumerate(readings) if reading.measures(reach.fields)]
     if not relevant:
         return []
@@ -69,7 +74,8 @@ def _run(readings: Sequence[VitalReading], reach: SustainedReach) -> list[int]:
     run = []
     for index in reversed(relevant):
         run.append(index)
-        if newest - readings[index].minute >= reach.minutes:
+        reading = readings[index]
+        if not reach.base.met_by(reading) or newest - reading.minute >= reach.minutes:
             break
     return run
 

@@ -51,7 +51,7 @@ from ketaclinic.web.json_errors import ApiError
 
 from . import devices, safety, services, vitals, workflow
 from .models import ACTIVE, IngestionRequest, TreatmentSession, VitalSource
-from .views import access_session
+from .access import access_session
 
 router = Router(tags=["charting"])
 

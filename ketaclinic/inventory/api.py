@@ -21,10 +21,11 @@ from ketaclinic.accounts import verification
 from ketaclinic.accounts.models import User
 from ketaclinic.audit import trail
 from ketaclinic.audit.models import Outcome
+from ketaclinic.charting.access import access_session
 
 from . import services
 from .models import Drug, EntryKind, LedgerEntry, Lot
-from .views import access_lot, access_session, staff_only
+from .views import access_lot, staff_only
 
 router = Router(tags=["controlled substances"])
 

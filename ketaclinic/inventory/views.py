@@ -18,8 +18,7 @@ from ketaclinic.accounts.permissions import can
 from ketaclinic.accounts.roles import Role
 from ketaclinic.audit import trail
 from ketaclinic.audit.trail import audit_invalid_form
-from ketaclinic.charting.models import TreatmentSession
-from ketaclinic.patients.access import access_patient, refuse
+from ketaclinic.charting.access import access_session
 from ketaclinic.web.forms import add_service_errors, form_status
 
 from . import services
@@ -43,16 +42,6 @@ def access_lot(request, lot_id: int, permission: str) -> Lot:
     if lot is None:
         raise Http404("No such lot.")
     return lot
-
-
-def access_session(request, session_id: int, permission: str) -> TreatmentSession:
-    """The session, through its patient: 404 for another patient's, 403 for a role."""
-    session = TreatmentSession.objects.filter(pk=session_id).select_related("patient").first()
-    if session is None:
-        refuse(request, None, permission, "no such treatment session")
-        raise Http404("No such session.")
-    access_patient(request, session.patient_id, permission)
-    return session
 
 
 # ---------------------------------------------------------------- lots

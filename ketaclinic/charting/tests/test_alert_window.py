@@ -1,6 +1,7 @@
 """The alerts in force are decided by a short tail of the session: the newest reading of each
-measurement and each sustained rule's run back to one taken its window earlier. Evaluating
-that tail gives exactly the alerts of the whole session, however long it ran."""
+measurement and each sustained rule's run back to the reading that ends it (one below the
+threshold, or one taken its window earlier). Evaluating that tail gives exactly the alerts of
+the whole session, however long it ran."""
 
 from __future__ import annotations
 
@@ -11,7 +12,6 @@ from hypothesis import strategies as st
 
 from ketaclinic.charting import safety
 from ketaclinic.charting.alert_window import (
-    SustainedReach,
     alert_tail,
     sustained_reaches,
     threshold_fields,
@@ -69,15 +69,24 @@ def test_anything_holding_the_tail_gives_the_same_alerts(readings, data):
     assert safety.evaluate(chosen, POLICY) == safety.evaluate(readings, POLICY)
 
 
-def test_a_long_steady_session_keeps_only_a_few_minutes_of_it():
+def test_a_long_steady_session_keeps_the_newest_of_each_measurement():
     every = Decimal("0.25")  # a reading every 15 seconds, 7,200 of them
     readings = [VitalReading(minute=n * every, heart_rate_bpm=72, spo2_pct=98) for n in range(7200)]
     readings[0] = VitalReading(minute=0, systolic_mmhg=124, diastolic_mmhg=80, temperature_c=37)
 
+    assert alert_tail(readings, POLICY) == [readings[0], readings[-1]]
+
+
+def test_a_fast_heart_keeps_its_run_back_to_the_reading_that_ends_it():
+    every = Decimal("0.25")
+    readings = [
+        VitalReading(minute=n * every, heart_rate_bpm=72 if n < 7000 else 130) for n in range(7200)
+    ]
+
     tail = alert_tail(readings, POLICY)
 
-    assert tail[0] is readings[0], "the only blood pressure and temperature are kept"
-    assert len(tail) == 1 + 5 * 4 + 1, "then the heart rate's 5-minute run and its first reading"
+    assert len(tail) == 5 * 4 + 1, "5 minutes of readings and the one 5 minutes before"
+    assert {a.code for a in safety.evaluate(tail, POLICY)} == {"tachycardia_sustained"}
 
 
 def test_the_policy_names_its_measurements_and_its_longest_sustained_windows():
@@ -88,7 +97,5 @@ def test_the_policy_names_its_measurements_and_its_longest_sustained_windows():
         "spo2_pct",
         "resp_rate_per_min",
     }
-    assert set(sustained_reaches(POLICY)) == {
-        SustainedReach(("systolic_mmhg", "diastolic_mmhg"), Decimal(5)),
-        SustainedReach(("heart_rate_bpm",), Decimal(5)),
-    }
+    reaches = {(reach.base.code, reach.minutes) for reach in sustained_reaches(POLICY)}
+    assert reaches == {("bp_high", Decimal(5)), ("tachycardia", Decimal(5))}

@@ -10,9 +10,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from ketaclinic.audit.models import AuditEvent
+from ketaclinic.charting.flow_sheet import FLOW_PAGE_ROWS
 from ketaclinic.charting.models import VitalReading
 from ketaclinic.charting.tests.session_makers import open_session, started
-from ketaclinic.charting.views import FLOW_PAGE_ROWS
 from ketaclinic.conftest import signed_in
 
 

@@ -8,6 +8,7 @@ import pytest
 
 from ketaclinic.audit.models import Outcome
 from ketaclinic.charting.models import SafetyAlert, VitalReading
+from ketaclinic.charting.session_record import current_marker
 from ketaclinic.charting.tests.session_makers import last_event, open_session, started
 from ketaclinic.conftest import signed_in
 
@@ -125,11 +126,9 @@ def test_an_alert_of_another_session_is_not_found(session, nurse, patient_b, pre
 
 
 def test_the_monitoring_poll_answers_204_when_nothing_changed(session, nurse):
-    from ketaclinic.charting.views import Sheet, monitoring_marker
-
     client = signed_in(nurse)
     response = client.get(f"/sessions/{session.pk}/")
-    marker = monitoring_marker(Sheet.read(session))
+    marker = current_marker(session)
     assert f"?since={marker}" in response.content.decode()
 
     assert client.get(f"/sessions/{session.pk}/monitoring/?since={marker}").status_code == 204

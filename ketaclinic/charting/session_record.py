@@ -1,0 +1,218 @@
+"""The session's record as its page reads it: a fixed number of queries and a bounded number of
+rows, however long the session ran.
+
+Entries a clinician writes (checklist, infusion events, injections, devices, medications,
+alerts, ratings, side effects, adverse events, notes) are few and read whole. Vital signs are
+not: a monitor at 1 Hz writes 7,200 in two hours, so the page reads, in two queries (issue #15):
+
+- a summary of them all, grouped by interval in SQL (:func:`.flow_sheet.summarise`): the
+  flow sheet's summary and page count, the poll's marker, and where each sustained rule's
+  run starts;
+- the rows its parts need, in one query: the flow sheet's page; the readings that can satisfy
+  a monitoring check (a blood pressure every few minutes, not the monitor's every second);
+  and the *decisive* readings, which decide the alerts in force (the tail
+  :mod:`.alert_window` defines) and, before dosing, the checklist's vital signs (the newest
+  reading measuring all it needs).
+
+Any set of valid readings holding the decisive ones gives the same alerts and the same
+checklist answer as all of them, so the rows of the three parts are read together and each
+part takes what it needs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Case, Count, Max, Q, Value, When
+
+from . import alert_window, checklist, safety, workflow
+from .flow_sheet import FlowPage, ReadingSummary, summarise
+from .models import RecordStatus, TreatmentSession, VitalReading
+
+#: A reading's minute is kept to 0.01 min (0.6 s): a sustained run is read from this much
+#: before its window so a reading at its very edge is never left out by the rounding.
+ROUNDING_SLACK = dt.timedelta(seconds=1)
+#: The lookups of the vital-sign policy's comparisons.
+LOOKUPS = {">=": "gte", ">": "gt", "<=": "lte", "<": "lt"}
+#: What some monitoring check requires a reading to measure (each a set of measurements).
+CHECK_NEEDS = frozenset(
+    check.requires
+    for schedule in safety.DEFAULT_MONITORING.schedules.values()
+    for check in schedule.checks
+)
+
+
+def measures_any(fields: Sequence[str]) -> Q:
+    """Readings that measured at least one of ``fields``."""
+    either = Q(pk__in=[])
+    for name in fields:
+        either |= Q(**{f"{name}__isnull": False})
+    return either
+
+
+def measures_all(fields: Sequence[str]) -> Q:
+    """Readings that measured every one of ``fields``."""
+    return Q(**{f"{name}__isnull": False for name in fields})
+
+
+def meets(rule: safety.VitalSignRule) -> Q:
+    """Readings meeting a threshold rule (any of its conditions), as the database reads it."""
+    either = Q(pk__in=[])
+    for condition in rule.when_any:
+        either |= Q(**{f"{condition.field}__{LOOKUPS[condition.op]}": condition.value})
+    return either
+
+
+def can_satisfy_a_check(row: VitalReading) -> bool:
+    return any(all(getattr(row, name) is not None for name in need) for need in CHECK_NEEDS)
+
+
+def any_check_need() -> Q:
+    either = Q(pk__in=[])
+    for need in CHECK_NEEDS:
+        either |= measures_all(need)
+    return either
+
+
+def run_starts(reaches: Sequence[alert_window.SustainedReach]) -> dict[str, Q]:
+    """For :func:`.flow_sheet.summarise`: per sustained reach, the newest reading measuring
+    its fields, and the newest of those not meeting its base rule (where a walk stops)."""
+    starts = {}
+    for index, reach in enumerate(reaches):
+        relevant = measures_any(reach.fields)
+        starts[f"newest_{index}"] = relevant
+        starts[f"break_{index}"] = relevant & ~meets(reach.base)
+    return starts
+
+
+def _newest(session: TreatmentSession, which: Q) -> Q:
+    """The newest valid reading matching ``which`` (a subquery: no rows read here)."""
+    valid = session.vitals.filter(which, status=RecordStatus.FINAL)
+    return Q(pk__in=valid.order_by("-at", "-id").values("pk")[:1])
+
+
+def _runs(session, reaches: Sequence[alert_window.SustainedReach], latest: dict) -> Q:
+    """Each sustained rule's walk (:func:`.alert_window.alert_tail`), a little longer: from
+    the newest reading measuring its fields back over its window (no further than the newest
+    not meeting it), and the newest reading before the window."""
+    runs = Q(pk__in=[])
+    for index, reach in enumerate(reaches):
+        if (newest := latest[f"newest_{index}"]) is None:
+            continue
+        start = newest - dt.timedelta(minutes=float(reach.minutes)) - ROUNDING_SLACK
+        since = max(start, latest[f"break_{index}"] or start)
+        relevant = measures_any(reach.fields)
+        runs |= (relevant & Q(at__gte=since)) | _newest(session, relevant & Q(at__lt=start))
+    return runs
+
+
+def decisive(
+    session: TreatmentSession, policy: safety.VitalSignPolicy, summary: ReadingSummary
+) -> Q:
+    """The valid readings deciding the alerts in force and the checklist's vital signs."""
+    reaches = alert_window.sustained_reaches(policy)
+    wanted = _runs(session, reaches, summary.latest)
+    for name in alert_window.threshold_fields(policy):
+        wanted |= _newest(session, Q(**{f"{name}__isnull": False}))
+    vitals_item = checklist.DEFAULT_CHECKLIST.item("pre_treatment_vitals")
+    return wanted | _newest(session, measures_all(vitals_item.requires))
+
+
+@dataclass(frozen=True)
+class Readings:
+    """The vital signs the page shows or decides with (rows oldest first unless named)."""
+
+    summary: ReadingSummary
+    page: FlowPage
+    #: The flow sheet's page, newest first (valid or struck out).
+    flow: list
+    #: Valid readings holding the decisive ones (the tail of the alerts, the checklist's).
+    decisive: list
+    #: Valid readings that can satisfy a monitoring check.
+    check: list
+
+    @classmethod
+    def read(cls, session, policy: safety.VitalSignPolicy, page: str | None) -> Readings:
+        summary = summarise(session, run_starts(alert_window.sustained_reaches(policy)))
+        shown = FlowPage.of(summary, page)
+        on_page = Q(pk__in=shown.ids(session))
+        needed = Q(status=RecordStatus.FINAL) & (
+            any_check_need() | decisive(session, policy, summary)
+        )
+        rows = list(
+            session.vitals.filter(needed | on_page)
+            .annotate(on_page=Case(When(on_page, then=Value(True)), default=Value(False)))
+            .select_related("recorded_by", "device")
+            .order_by("at", "id")
+        )
+        valid = workflow.final(rows)
+        return cls(
+            summary=summary,
+            page=shown,
+            flow=[row for row in reversed(rows) if row.on_page],
+            decisive=valid,
+            check=[row for row in valid if can_satisfy_a_check(row)],
+        )
+
+
+@dataclass
+class Sheet:
+    """The session's record, read once per request (a fixed number of queries)."""
+
+    checklist: list
+    infusion: list
+    boluses: list
+    devices: list
+    medications: list
+    alerts: list
+    dissociation: list
+    side_effects: list
+    adverse_events: list
+    notes: list
+    discharge: Any
+    readings: Readings
+
+    @classmethod
+    def read(cls, session, policy: safety.VitalSignPolicy, page: str | None = None) -> Sheet:
+        by = ("recorded_by",)
+        return cls(
+            checklist=workflow.checklist_rows(session),
+            infusion=list(session.infusion_events.select_related(*by).order_by("at", "id")),
+            boluses=list(session.boluses.select_related(*by).order_by("at", "id")),
+            devices=list(session.devices.select_related(*by).order_by("at", "id")),
+            medications=list(session.medications_given.select_related(*by).order_by("at", "id")),
+            alerts=list(
+                session.alerts.select_related("acknowledged_by").order_by("raised_at", "id")
+            ),
+            dissociation=list(
+                session.dissociation_ratings.select_related(*by).order_by("at", "id")
+            ),
+            side_effects=list(session.side_effects.select_related(*by).order_by("at", "id")),
+            adverse_events=list(session.adverse_events.select_related(*by).order_by("at", "id")),
+            notes=list(session.integration_notes.select_related("therapist").order_by("at", "id")),
+            # Read with the session (access.WITH_SESSION): no query here.
+            discharge=session.discharge if hasattr(session, "discharge") else None,
+            readings=Readings.read(session, policy, page),
+        )
+
+
+def monitoring_marker(summary: ReadingSummary, alerts: Sequence) -> str:
+    """Changes whenever a reading or alert is added, acknowledged or struck out."""
+    newest_alert = max((a.pk for a in alerts), default=0)
+    acknowledged = sum(1 for a in alerts if not a.is_open)
+    return f"{summary.newest_id}-{newest_alert}-{acknowledged}-{summary.struck}"
+
+
+def current_marker(session: TreatmentSession) -> str:
+    """The monitoring marker from the database alone (the poll's cheap check): two queries."""
+    marks = session.vitals.aggregate(
+        newest_id=Max("pk"), struck=Count("pk", filter=~Q(status=RecordStatus.FINAL))
+    )
+    newest_alert, acknowledged = 0, 0
+    for alert in session.alerts.only("id", "acknowledged_at"):
+        newest_alert = max(newest_alert, alert.pk)
+        acknowledged += not alert.is_open
+    return f"{marks['newest_id'] or 0}-{newest_alert}-{acknowledged}-{marks['struck']}"
