@@ -14,6 +14,9 @@ from decimal import Decimal
 
 from django.utils import timezone
 
+from ketaclinic.charting import administration
+from ketaclinic.charting.models import SessionStatus, TreatmentSession
+
 from .definitions import Instrument
 from .scoring import DatedScore, course_baseline
 
@@ -44,9 +47,6 @@ class SessionMark:
 
 def session_marks(patient) -> list[SessionMark]:
     """Every treatment session given, with the dose delivered (or planned when unknown)."""
-    from ketaclinic.charting import administration
-    from ketaclinic.charting.models import SessionStatus, TreatmentSession
-
     sessions = list(
         TreatmentSession.objects.filter(patient=patient, dose_started_at__isnull=False)
         .exclude(status__in=[SessionStatus.ENTERED_IN_ERROR, SessionStatus.NOT_STARTED])
@@ -55,7 +55,7 @@ def session_marks(patient) -> list[SessionMark]:
     )
     marks = []
     for session in sessions:
-        dose, kind = _delivered(session, administration)
+        dose, kind = _delivered(session)
         marks.append(
             SessionMark(
                 at=session.dose_started_at,
@@ -72,7 +72,7 @@ def _valid(rows):
     return [row for row in rows if row.status != "entered-in-error"]
 
 
-def _delivered(session, administration) -> tuple[Decimal | None, str]:
+def _delivered(session) -> tuple[Decimal | None, str]:
     """The delivered dose from the charted events (charting/administration.py)."""
     try:
         record = administration.AdministrationRecord(
