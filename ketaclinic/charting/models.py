@@ -19,7 +19,7 @@ from django.utils import timezone
 from .alert_rules import label_of
 from .device_models import IngestionRequest, MonitorDevice  # noqa: F401
 from .rems_models import RemsEnrollment, RemsForm, SettingCertification  # noqa: F401
-from .vital_constraints import plausibility_constraints
+from .vital_constraints import newest_value_indexes, plausibility_constraints
 
 USER = settings.AUTH_USER_MODEL
 
@@ -310,7 +310,10 @@ class VitalReading(Entry):
     temperature_c = models.DecimalField(max_digits=3, decimal_places=1, null=True, blank=True)
 
     class Meta(Entry.Meta):
-        indexes = [models.Index(fields=["session", "at"], name="vitals_session_at")]
+        indexes = [
+            models.Index(fields=["session", "at"], name="vitals_session_at"),
+            *newest_value_indexes(),
+        ]
         # The clinic's plausibility limits (data/plausibility_limits.yaml), checked before a
         # reading is stored, are also the database's last word (vital_constraints.py).
         constraints = plausibility_constraints()

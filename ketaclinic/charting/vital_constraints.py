@@ -1,7 +1,8 @@
-"""The database's copy of the plausibility limits, built from the data file.
+"""The database's rules for stored readings: the plausibility limits, built from the data
+file, and the indexes that find each measurement's newest value.
 
 ``data/plausibility_limits.yaml`` is the one place the limits are written. The
-``CheckConstraint``\\ s on stored readings are made from it here, so the migration that
+``CheckConstraint`` rules on stored readings are made from it here, so the migration that
 created them holds the same numbers: change the file and ``makemigrations --check`` fails
 until a migration follows (the limits in the database then move with the data).
 """
@@ -62,3 +63,17 @@ def plausibility_constraints(
         if limit.field == "diastolic_mmhg" and limits.diastolic_below_systolic:
             constraints.append(diastolic_below_systolic())
     return constraints
+
+
+def newest_value_indexes() -> list[models.Index]:
+    """One partial index per measurement, on the readings that measured it, by session and
+    time: the newest blood pressure or temperature of a session is one index step however
+    many readings (a monitor at 1 Hz) came after it, or if it was never taken."""
+    return [
+        models.Index(
+            fields=["session", "at"],
+            condition=Q(**{f"{field}__isnull": False}),
+            name=name.replace("_plausible", "_newest"),
+        )
+        for field, name in CONSTRAINT_NAMES.items()
+    ]
