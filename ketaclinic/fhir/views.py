@@ -1,6 +1,6 @@
 """FHIR R4 at /fhir/R4/: the CapabilityStatement, read and search, as ``application/fhir+json``.
 
-Authentication is the API's: a bearer token (``ketaclinic.api.BearerToken``) or a signed-in
+Authentication is the API's: a bearer token (``accounts.tokens.BearerToken``) or a signed-in
 session that has passed its second factor. Object-level access is the record's: a patient
 sees only their own resources, and another patient's resource answers 404, exactly like a
 missing one; a staff role lacking the type's permission gets 403. Every read and search is
@@ -21,7 +21,7 @@ from django.utils import timezone
 from ketaclinic.accounts import mfa
 from ketaclinic.accounts.permissions import can
 from ketaclinic.accounts.roles import Role
-from ketaclinic.api import BearerToken
+from ketaclinic.accounts.tokens import BearerToken
 from ketaclinic.audit import trail
 from ketaclinic.audit.models import Outcome
 

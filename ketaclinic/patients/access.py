@@ -50,6 +50,20 @@ def access_patient(
     return patient
 
 
+def access_patient_or_portal(
+    request, patient_id: int, permission: str, *, section: str = ""
+) -> Patient | None:
+    """For a staff page: the patient as :func:`access_patient` gives it, or None for a
+    patient user, whom the page sends to the portal (where patients read their record).
+
+    A patient user asking for another patient's id gets 404, exactly as for a missing one.
+    """
+    if request.user.role == Role.PATIENT:
+        access_patient(request, patient_id)
+        return None
+    return access_patient(request, patient_id, permission, section=section)
+
+
 def access_entry(request, patient: Patient, model, entry_id: int):
     """A clinical entry of ``patient`` (already access-checked), or 404."""
     entry = model.objects.filter(pk=entry_id, patient=patient).first()

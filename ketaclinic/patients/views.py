@@ -22,7 +22,7 @@ from ketaclinic.audit.trail import audit_invalid_form
 from ketaclinic.web.forms import add_service_errors, form_status
 
 from . import services
-from .access import access_entry, access_patient
+from .access import access_entry, access_patient, access_patient_or_portal
 from .chart import TABS, chart_context
 from .entries import KINDS
 from .forms import ErrorReasonForm, PatientForm
@@ -142,11 +142,9 @@ def patient_edit(request, patient_id: int):
 def patient_chart(request, patient_id: int, tab: str = "summary"):
     if tab not in TABS:
         raise Http404
-    if request.user.role == Role.PATIENT:
-        # Patients read their record in the portal; another patient's id is simply not found.
-        access_patient(request, patient_id)
+    patient = access_patient_or_portal(request, patient_id, TABS[tab][1], section=tab)
+    if patient is None:
         return redirect("portal")
-    patient = access_patient(request, patient_id, TABS[tab][1], section=tab)
     context = chart_context(request, patient, tab)
     if request.htmx and request.htmx.target == "tab-panel":
         return render(request, f"patients/tabs/{tab}.html", context)

@@ -10,8 +10,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from ketaclinic.accounts.permissions import can
-from ketaclinic.accounts.roles import Role
-from ketaclinic.patients.access import access_patient, refuse
+from ketaclinic.patients.access import access_patient_or_portal, refuse
 from ketaclinic.patients.models import CareRole, Patient
 from ketaclinic.protocols.catalog import catalog
 from ketaclinic.protocols.models import Protocol
@@ -26,13 +25,6 @@ from .models import PlannedSession, PlanStatus, TreatmentPlan
 
 def detail_url(plan: TreatmentPlan) -> str:
     return reverse("plans:detail", kwargs={"patient_id": plan.patient_id, "plan_id": plan.pk})
-
-
-def _patient_or_portal(request, patient_id: int, permission: str, section: str = ""):
-    if request.user.role == Role.PATIENT:
-        access_patient(request, patient_id)
-        return None
-    return access_patient(request, patient_id, permission, section=section)
 
 
 def _plan(request, patient: Patient, plan_id: int) -> TreatmentPlan:
@@ -107,7 +99,7 @@ def _initial(patient: Patient, screening) -> dict:
 def plan_new(request, patient_id: int):
     # The form shows the weight and screenings: its GET is an audited read.
     section = "plan-form" if request.method == "GET" else ""
-    patient = _patient_or_portal(request, patient_id, "plan.create", section=section)
+    patient = access_patient_or_portal(request, patient_id, "plan.create", section=section)
     if patient is None:
         return redirect("portal")
     screenings = usable_screenings(patient)
@@ -195,7 +187,7 @@ def plan_context(request, patient: Patient, plan: TreatmentPlan) -> dict:
 
 @login_required
 def plan_detail(request, patient_id: int, plan_id: int):
-    patient = _patient_or_portal(request, patient_id, "plan.view", section="plan")
+    patient = access_patient_or_portal(request, patient_id, "plan.view", section="plan")
     if patient is None:
         return redirect("portal")
     plan = _plan(request, patient, plan_id)
@@ -205,7 +197,7 @@ def plan_detail(request, patient_id: int, plan_id: int):
 @login_required
 @require_POST
 def plan_sign(request, patient_id: int, plan_id: int):
-    patient = _patient_or_portal(request, patient_id, "plan.sign")
+    patient = access_patient_or_portal(request, patient_id, "plan.sign")
     if patient is None:
         return redirect("portal")
     plan = _plan(request, patient, plan_id)
@@ -224,7 +216,7 @@ def plan_sign(request, patient_id: int, plan_id: int):
 @login_required
 @require_POST
 def plan_amend_dose(request, patient_id: int, plan_id: int):
-    patient = _patient_or_portal(request, patient_id, "plan.amend")
+    patient = access_patient_or_portal(request, patient_id, "plan.amend")
     if patient is None:
         return redirect("portal")
     plan = _plan(request, patient, plan_id)
@@ -245,7 +237,7 @@ def plan_amend_dose(request, patient_id: int, plan_id: int):
 @login_required
 @require_POST
 def plan_status(request, patient_id: int, plan_id: int):
-    patient = _patient_or_portal(request, patient_id, "plan.amend")
+    patient = access_patient_or_portal(request, patient_id, "plan.amend")
     if patient is None:
         return redirect("portal")
     plan = _plan(request, patient, plan_id)

@@ -16,6 +16,7 @@ from ketaclinic.audit import trail
 from ketaclinic.patients.access import access_patient
 
 from . import course_warnings, services
+from .access import access_appointment
 from .models import (
     MAX_ROW_ID,
     Appointment,
@@ -158,16 +159,6 @@ def appointment_type(code: str) -> AppointmentType:
     if kind is None:
         raise ValidationError({"type": f"Unknown appointment type '{code}'."})
     return kind
-
-
-def access_appointment(request, appointment_id: int, permission: str) -> Appointment:
-    if appointment_id > MAX_ROW_ID:
-        raise Http404
-    appointment = Appointment.objects.select_related("type").filter(pk=appointment_id).first()
-    if appointment is None:
-        raise Http404
-    access_patient(request, appointment.patient_id, permission)
-    return appointment
 
 
 def conflict_body(conflict: services.BookingConflict) -> dict:

@@ -19,6 +19,7 @@ from ketaclinic.audit import trail
 from ketaclinic.patients.access import access_patient
 
 from . import calendar, course_warnings, seed, services
+from .access import access_appointment
 from .forms import BookingForm, CourseForm, MoveForm
 from .models import (
     MAX_ROW_ID,
@@ -200,18 +201,6 @@ def add_errors(form, problem: ValidationError) -> None:
         if field == "starts_at":
             field = "date"
         form.add_error(field if field in form.fields else None, messages_)
-
-
-def access_appointment(request, appointment_id: int, permission: str) -> Appointment:
-    appointment = (
-        Appointment.objects.select_related("type", "patient", "staff", "chair__room")
-        .filter(pk=row_id(appointment_id))
-        .first()
-    )
-    if appointment is None:
-        raise Http404
-    access_patient(request, appointment.patient_id, permission)
-    return appointment
 
 
 @login_required

@@ -8,11 +8,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from ketaclinic.accounts.roles import Role
 from ketaclinic.intake.questionnaire_services import (
     reported_findings as intake_reported_findings,
 )
-from ketaclinic.patients.access import access_entry, access_patient
+from ketaclinic.patients.access import access_entry, access_patient_or_portal
 from ketaclinic.patients.models import Patient
 from ketaclinic.web.forms import add_service_errors
 
@@ -40,14 +39,6 @@ def detail_url(screening: Screening) -> str:
         "screening:detail",
         kwargs={"patient_id": screening.patient_id, "screening_id": screening.pk},
     )
-
-
-def _patient_or_portal(request, patient_id: int, permission: str, section: str = ""):
-    if request.user.role == Role.PATIENT:
-        # Patients read their record in the portal; another patient's id is not found.
-        access_patient(request, patient_id)
-        return None
-    return access_patient(request, patient_id, permission, section=section)
 
 
 def _form_read(request) -> str:
@@ -128,7 +119,7 @@ def _render_form(request, patient, form, snapshot, screening=None, status=200):
 @login_required
 def screening_new(request, patient_id: int):
     # The form shows what the record says (diagnoses, medications): a read, audited.
-    patient = _patient_or_portal(
+    patient = access_patient_or_portal(
         request, patient_id, "screening.record", section=_form_read(request)
     )
     if patient is None:
@@ -151,7 +142,7 @@ def screening_new(request, patient_id: int):
 
 @login_required
 def screening_edit(request, patient_id: int, screening_id: int):
-    patient = _patient_or_portal(
+    patient = access_patient_or_portal(
         request, patient_id, "screening.record", section=_form_read(request)
     )
     if patient is None:
@@ -215,7 +206,7 @@ def _suggested(screening: Screening) -> dict:
 
 @login_required
 def screening_detail(request, patient_id: int, screening_id: int):
-    patient = _patient_or_portal(request, patient_id, "screening.view", section="screening")
+    patient = access_patient_or_portal(request, patient_id, "screening.view", section="screening")
     if patient is None:
         return redirect("portal")
     screening = access_entry(request, patient, Screening, screening_id)
@@ -225,7 +216,7 @@ def screening_detail(request, patient_id: int, screening_id: int):
 @login_required
 @require_POST
 def screening_sign(request, patient_id: int, screening_id: int):
-    patient = _patient_or_portal(request, patient_id, "screening.sign")
+    patient = access_patient_or_portal(request, patient_id, "screening.sign")
     if patient is None:
         return redirect("portal")
     screening = access_entry(request, patient, Screening, screening_id)
@@ -253,7 +244,7 @@ def screening_sign(request, patient_id: int, screening_id: int):
 @login_required
 @require_POST
 def screening_mark_in_error(request, patient_id: int, screening_id: int):
-    patient = _patient_or_portal(request, patient_id, "screening.sign")
+    patient = access_patient_or_portal(request, patient_id, "screening.sign")
     if patient is None:
         return redirect("portal")
     screening = access_entry(request, patient, Screening, screening_id)
