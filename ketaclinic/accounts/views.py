@@ -1,3 +1,5 @@
+"""Signing in and changing one's password (Django's auth views with the clinic's templates)."""
+
 from __future__ import annotations
 
 from django.contrib.auth import views as auth_views

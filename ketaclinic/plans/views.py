@@ -1,3 +1,6 @@
+"""Treatment-plan pages: draft a plan on a signed screening, read it, sign it, amend the dose,
+end or strike it out. Patients read their plan in the portal, not here."""
+
 from __future__ import annotations
 
 from django.contrib import messages

@@ -1,3 +1,6 @@
+"""Calendar pages (the day by chair, a staff member's week), an appointment's page and history,
+and booking a visit or a whole course."""
+
 from __future__ import annotations
 
 import datetime as dt

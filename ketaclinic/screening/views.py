@@ -1,3 +1,6 @@
+"""Screening pages: record the answers against the patient's record, read the rules' result with
+its sources, and have a prescriber sign it or strike it out."""
+
 from __future__ import annotations
 
 from django.contrib import messages
