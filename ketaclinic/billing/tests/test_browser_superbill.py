@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from ketaclinic.billing.models import ChargeLine
-from ketaclinic.charting import workflow
+from ketaclinic.charting import administration_service, dose_service
 from ketaclinic.charting.models import SessionStatus
 from ketaclinic.charting.tests.session_makers import (
     ago,
@@ -31,10 +31,10 @@ def observed(patient_a, prescriber, nurse):
     started(session, nurse, prescriber, minutes_ago=190)
     first = ago(185)
     for minutes in (0, 5):
-        workflow.device_record(
+        administration_service.device_record(
             request=request_by(nurse), session=session, at=first + dt.timedelta(minutes=minutes)
         )
-    workflow.dose_end(
+    dose_service.dose_end(
         request=request_by(nurse), session=session, at=first + dt.timedelta(minutes=6)
     )
     session.refresh_from_db()

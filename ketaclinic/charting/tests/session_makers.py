@@ -1,5 +1,5 @@
 """Makers for the session-workflow tests: a patient with a signed plan, a checked-in visit,
-the session opened from it (through ``services.session_open``), and a checklist walked the way
+the session opened from it (through ``session_service.session_open``), and a checklist walked the way
 a nurse and a prescriber would. Times are set back so whole sessions fit in the past."""
 
 from __future__ import annotations
@@ -11,7 +11,13 @@ from django.test import RequestFactory
 from django.utils import timezone
 
 from ketaclinic.audit.models import AuditEvent
-from ketaclinic.charting import services, workflow
+from ketaclinic.charting import (
+    checklist_facts,
+    checklist_service,
+    dose_service,
+    session_service,
+    vitals_service,
+)
 from ketaclinic.charting.checklist import DEFAULT_CHECKLIST
 from ketaclinic.charting.models import (
     RemsEnrollment,
@@ -103,7 +109,7 @@ def open_session(
     """The session of a checked-in visit, opened ``opened_minutes_ago`` minutes ago."""
     plan_for(patient, prescriber, route)
     visit = checked_in_visit(patient, nurse, route, prepared=prepared)
-    session = services.session_open(request=request_by(nurse), appointment=visit)
+    session = session_service.session_open(request=request_by(nurse), appointment=visit)
     TreatmentSession.objects.filter(pk=session.pk).update(opened_at=ago(opened_minutes_ago))
     session.refresh_from_db()
     return session
@@ -120,7 +126,7 @@ def rems_ready(patient: Patient, by) -> None:
 
 
 def take_vitals(session, nurse, minutes_ago: float, **values):
-    return workflow.vitals_enter(
+    return vitals_service.vitals_enter(
         request=request_by(nurse), session=session, values=NORMAL | values, at=ago(minutes_ago)
     )
 
@@ -129,16 +135,16 @@ def walk_checklist(session, nurse, prescriber, *, skip: tuple[str, ...] = (), vi
     """Every item a clinician answers, answered; pre-treatment vitals taken (unless skipped)."""
     if "pre_treatment_vitals" not in skip:
         take_vitals(session, nurse, vitals_ago)
-    facts = workflow.checklist_facts(session)
+    facts = checklist_facts.checklist_facts(session)
     for code in ATTESTED:
         item = DEFAULT_CHECKLIST.item(code)
         if code in skip or not _asked(item, facts):
             continue
-        workflow.checklist_record(
+        checklist_service.checklist_record(
             request=request_by(nurse), session=session, code=code, outcome="passed"
         )
     if "dose_double_checked" not in skip:
-        workflow.checklist_record(
+        checklist_service.checklist_record(
             request=request_by(nurse),
             session=session,
             code="dose_double_checked",
@@ -161,6 +167,6 @@ def started(session, nurse, prescriber, *, minutes_ago: float = 170, **start):
     walk_checklist(session, nurse, prescriber)
     if session.route == "esketamine":
         start.setdefault("prescriber_on_site", prescriber)
-    return workflow.session_start(
+    return dose_service.session_start(
         request=request_by(nurse), session=session, at=ago(minutes_ago), **start
     )

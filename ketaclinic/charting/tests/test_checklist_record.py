@@ -10,7 +10,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from ketaclinic.audit.models import Outcome
-from ketaclinic.charting import workflow
+from ketaclinic.charting import checklist_service
 from ketaclinic.charting.models import ChecklistEntry, SessionStatus
 from ketaclinic.charting.tests.session_makers import (
     last_event,
@@ -31,7 +31,7 @@ def url(session, tail=""):
 
 
 def state_of(session, code):
-    return next(s for s in workflow.checklist_states(session) if s.code == code)
+    return next(s for s in checklist_service.checklist_states(session) if s.code == code)
 
 
 def test_a_nurse_confirms_an_item_and_the_chart_says_who_and_when(session, nurse):
@@ -73,7 +73,7 @@ def test_the_dose_check_refuses_the_same_person_twice(session, nurse):
 
 def test_the_dose_check_needs_a_second_clinician(session, nurse):
     with pytest.raises(ValidationError) as refused:
-        workflow.checklist_record(
+        checklist_service.checklist_record(
             request=request_by(nurse), session=session, code="dose_double_checked", outcome="passed"
         )
 
@@ -82,7 +82,7 @@ def test_the_dose_check_needs_a_second_clinician(session, nurse):
 
 def test_a_front_desk_user_cannot_be_the_second_checker(session, nurse, front_desk):
     with pytest.raises(ValidationError) as refused:
-        workflow.checklist_record(
+        checklist_service.checklist_record(
             request=request_by(nurse),
             session=session,
             code="dose_double_checked",
@@ -96,7 +96,7 @@ def test_a_front_desk_user_cannot_be_the_second_checker(session, nurse, front_de
 
 
 def test_two_clinicians_pass_the_dose_check(session, nurse, prescriber):
-    workflow.checklist_record(
+    checklist_service.checklist_record(
         request=request_by(nurse),
         session=session,
         code="dose_double_checked",
@@ -115,7 +115,7 @@ def test_two_clinicians_pass_the_dose_check(session, nurse, prescriber):
 
 def test_a_nurse_cannot_tick_an_item_the_record_answers(session, nurse):
     with pytest.raises(ValidationError) as refused:
-        workflow.checklist_record(
+        checklist_service.checklist_record(
             request=request_by(nurse), session=session, code="screening_valid", outcome="passed"
         )
 
@@ -124,7 +124,7 @@ def test_a_nurse_cannot_tick_an_item_the_record_answers(session, nurse):
 
 def test_an_item_not_asked_for_this_route_is_refused(session, nurse):
     with pytest.raises(ValidationError) as refused:
-        workflow.checklist_record(
+        checklist_service.checklist_record(
             request=request_by(nurse),
             session=session,
             code="rems_patient_enrolled",
@@ -158,7 +158,7 @@ def test_a_nurse_cannot_override(session, nurse):
     assert response.status_code == 403
     assert not ChecklistEntry.objects.exists()
     with pytest.raises(ValidationError):
-        workflow.checklist_override(
+        checklist_service.checklist_override(
             request=request_by(nurse), session=session, code="pregnancy_status", reason="trust me"
         )
     assert not ChecklistEntry.objects.exists()
@@ -177,7 +177,7 @@ def test_an_override_without_a_reason_is_refused(session, prescriber):
 
 def test_identity_cannot_be_overridden(session, prescriber):
     with pytest.raises(ValidationError) as refused:
-        workflow.checklist_override(
+        checklist_service.checklist_override(
             request=request_by(prescriber),
             session=session,
             code="identity_confirmed",
@@ -193,7 +193,7 @@ def test_rems_items_cannot_be_overridden(patient_a, prescriber, nurse):
     session = open_session(patient_a, prescriber, nurse, "esketamine")
 
     with pytest.raises(ValidationError) as refused:
-        workflow.checklist_override(
+        checklist_service.checklist_override(
             request=request_by(prescriber),
             session=session,
             code="rems_setting_certified",
@@ -207,9 +207,9 @@ def test_esketamine_reads_rems_enrolment_and_certification_from_the_record(
     patient_a, prescriber, nurse
 ):
     session = open_session(patient_a, prescriber, nurse, "esketamine")
-    before = {s.code: s.state for s in workflow.checklist_states(session)}
+    before = {s.code: s.state for s in checklist_service.checklist_states(session)}
     rems_ready(patient_a, prescriber)
-    after = {s.code: s.state for s in workflow.checklist_states(session)}
+    after = {s.code: s.state for s in checklist_service.checklist_states(session)}
 
     assert before["rems_patient_enrolled"] == before["rems_setting_certified"] == "failed"
     assert after["rems_patient_enrolled"] == after["rems_setting_certified"] == "passed"
@@ -223,7 +223,7 @@ def test_the_checklist_closes_when_dosing_starts(session, nurse, prescriber):
     assert session.status == SessionStatus.DOSING
 
     with pytest.raises(ValidationError) as refused:
-        workflow.checklist_record(
+        checklist_service.checklist_record(
             request=request_by(nurse), session=session, code="consent_on_file", outcome="passed"
         )
     assert "session is dosing" in refused.value.message_dict["status"][0]

@@ -13,7 +13,13 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from ketaclinic.audit.models import Outcome
-from ketaclinic.charting import safety, workflow
+from ketaclinic.charting import (
+    administration_service,
+    discharge_service,
+    dose_service,
+    safety,
+    vitals_service,
+)
 from ketaclinic.charting.models import Discharge, SessionStatus
 from ketaclinic.charting.tests.session_makers import (
     ago,
@@ -37,7 +43,7 @@ def iv_stopped(patient, prescriber, nurse, *, stopped_minutes_ago: float):
         prescriber,
         minutes_ago=stopped_minutes_ago + 40,
     )
-    workflow.infusion_record(
+    administration_service.infusion_record(
         request=request_by(nurse), session=session, kind="stop", at=ago(stopped_minutes_ago)
     )
     session.refresh_from_db()
@@ -45,7 +51,7 @@ def iv_stopped(patient, prescriber, nurse, *, stopped_minutes_ago: float):
 
 
 def sign(session, user, criteria=ALL_MET, whom="Clinic line 860-555-0100"):
-    return workflow.discharge_sign(
+    return discharge_service.discharge_sign(
         request=request_by(user), session=session, criteria=criteria, whom_to_call=whom
     )
 
@@ -64,7 +70,10 @@ def test_a_signed_discharge_ends_the_session_and_completes_the_visit(patient_a, 
     assert discharge.signed_by == nurse
     assert discharge.observation_minutes == 65
     assert discharge.criteria == {c.code: True for c in safety.DEFAULT_DISCHARGE.criteria_for("iv")}
-    assert "No driving for the rest of the day. (source: seed 002)" in discharge.instructions
+    assert (
+        "No driving for the rest of the day. (source: 'Ketamine Therapy: Types, Therapeutic "
+        "Uses, Benefits, and Side Effects' (2022))" in discharge.instructions
+    )
     assert "Whom to call with questions or if you feel unwell: Clinic line 860-555-0100" in (
         discharge.instructions
     )
@@ -81,7 +90,7 @@ def test_it_is_blocked_before_the_minimum_observation(patient_a, prescriber, nur
         sign(session, nurse)
 
     (problem,) = refused.value.message_dict["__all__"]
-    assert problem.startswith("iv needs 60 min of observation")
+    assert problem.startswith("Observation of 60 min from the end of the infusion: 30 min so far")
     session.refresh_from_db()
     assert session.status == SessionStatus.OBSERVATION
     assert not Discharge.objects.exists()
@@ -105,33 +114,35 @@ def test_each_unmet_criterion_blocks(patient_a, prescriber, nurse, criterion):
 
 def test_an_unacknowledged_alert_blocks(patient_a, prescriber, nurse):
     session = iv_stopped(patient_a, prescriber, nurse, stopped_minutes_ago=65)
-    workflow.vitals_enter(
+    vitals_service.vitals_enter(
         request=request_by(nurse), session=session, values={"heart_rate_bpm": 124}, at=ago(20)
     )
-    workflow.vitals_enter(
+    vitals_service.vitals_enter(
         request=request_by(nurse), session=session, values={"heart_rate_bpm": 84}, at=ago(10)
     )
 
     with pytest.raises(ValidationError) as refused:
         sign(session, nurse)
 
-    assert "alert tachycardia at" in refused.value.message_dict["__all__"][0]
+    assert "Heart rate high alert at" in refused.value.message_dict["__all__"][0]
     assert "not acknowledged" in refused.value.message_dict["__all__"][0]
 
 
 def test_a_critical_alert_in_force_blocks_even_when_acknowledged(patient_a, prescriber, nurse):
     session = iv_stopped(patient_a, prescriber, nurse, stopped_minutes_ago=65)
-    _rows, (alert,) = workflow.vitals_enter(
+    _rows, (alert,) = vitals_service.vitals_enter(
         request=request_by(nurse), session=session, values={"spo2_pct": 86}, at=ago(5)
     )
-    workflow.alert_acknowledge(
+    vitals_service.alert_acknowledge(
         request=request_by(nurse), session=session, alert=alert, action_taken="oxygen"
     )
 
     with pytest.raises(ValidationError) as refused:
         sign(session, nurse)
 
-    assert refused.value.message_dict["__all__"][0].startswith("critical alert severe_hypoxemia")
+    assert refused.value.message_dict["__all__"][0].startswith(
+        "Critical alert in force: Oxygen saturation very low: 86% (limit 88)"
+    )
 
 
 def test_whom_to_call_is_required(patient_a, prescriber, nurse):
@@ -152,10 +163,10 @@ def test_esketamine_is_blocked_until_two_hours_after_the_first_device(patient_a,
     started(session, nurse, prescriber, minutes_ago=125)
     first = ago(110)
     for minutes in (0, 5):
-        workflow.device_record(
+        administration_service.device_record(
             request=request_by(nurse), session=session, at=first + dt.timedelta(minutes=minutes)
         )
-    workflow.dose_end(
+    dose_service.dose_end(
         request=request_by(nurse), session=session, at=first + dt.timedelta(minutes=6)
     )
     session.refresh_from_db()
@@ -164,7 +175,7 @@ def test_esketamine_is_blocked_until_two_hours_after_the_first_device(patient_a,
         sign(session, nurse)
 
     problem = refused.value.message_dict["__all__"][0]
-    assert problem.startswith("esketamine needs 120 min of observation")
+    assert problem.startswith("Observation of 120 min from the first device: 110 min so far")
     session.refresh_from_db()
     assert session.status == SessionStatus.OBSERVATION
     assert not Discharge.objects.exists()
@@ -174,14 +185,15 @@ def test_esketamine_instructions_say_no_driving_until_the_next_day(patient_a, pr
     session = open_session(patient_a, prescriber, nurse, "esketamine", opened_minutes_ago=200)
     rems_ready(patient_a, prescriber)
     started(session, nurse, prescriber, minutes_ago=190)
-    workflow.device_record(request=request_by(nurse), session=session, at=ago(185))
-    workflow.device_record(request=request_by(nurse), session=session, at=ago(180))
-    workflow.dose_end(request=request_by(nurse), session=session, at=ago(179))
+    administration_service.device_record(request=request_by(nurse), session=session, at=ago(185))
+    administration_service.device_record(request=request_by(nurse), session=session, at=ago(180))
+    dose_service.dose_end(request=request_by(nurse), session=session, at=ago(179))
 
     discharge = sign(session, prescriber)
 
-    assert "No driving until the next day, after a restful sleep. (source: [V: label])" in (
-        discharge.instructions
+    assert (
+        "No driving until the next day, after a restful sleep. (source: Spravato label "
+        "(prescribing information))" in discharge.instructions
     )
     assert discharge.observation_minutes == 185
 

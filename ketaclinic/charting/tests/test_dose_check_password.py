@@ -17,7 +17,7 @@ from django.test import Client
 
 from ketaclinic.accounts import verification
 from ketaclinic.audit.models import AuditEvent, Outcome
-from ketaclinic.charting import workflow
+from ketaclinic.charting import checklist_service
 from ketaclinic.charting.models import ChecklistEntry
 from ketaclinic.charting.tests.session_makers import open_session, request_by
 from ketaclinic.conftest import PASSWORD, signed_in
@@ -93,7 +93,7 @@ def test_the_check_needs_the_password_and_a_missing_one_is_not_a_wrong_one(
     session, nurse, prescriber
 ):
     with pytest.raises(ValidationError) as refused:
-        workflow.checklist_record(
+        checklist_service.checklist_record(
             request=request_by(nurse),
             session=session,
             code=CHECK,

@@ -13,7 +13,7 @@ from django.test import Client
 
 from ketaclinic.accounts.models import ApiToken
 from ketaclinic.audit.models import AuditEvent, Outcome
-from ketaclinic.charting.services import clinic_policy
+from ketaclinic.charting.vitals_service import clinic_policy
 from ketaclinic.conftest import signed_in
 
 URL = "/api/v1/safety/evaluate-vitals"

@@ -13,7 +13,7 @@ from django.test import Client
 from django.utils import timezone
 
 from ketaclinic.audit.models import AuditEvent, Outcome
-from ketaclinic.charting.api import MAX_BATCH
+from ketaclinic.charting.ingestion import MAX_BATCH
 from ketaclinic.charting.models import VitalReading
 from ketaclinic.charting.tests.floor import (
     make_chairs,

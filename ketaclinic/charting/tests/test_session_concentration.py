@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from ketaclinic.charting import concentration, workflow
+from ketaclinic.charting import administration_service, concentration
 from ketaclinic.conftest import signed_in
 
 from .session_makers import ago, open_session, request_by, started
@@ -21,7 +21,7 @@ def running(patient_a, prescriber, nurse):
 
 
 def test_the_regimen_is_the_record_and_its_dose_is_what_was_delivered(running, nurse):
-    workflow.infusion_record(
+    administration_service.infusion_record(
         request=request_by(nurse),
         session=running,
         kind="rate_change",
@@ -33,7 +33,7 @@ def test_the_regimen_is_the_record_and_its_dose_is_what_was_delivered(running, n
     assert [d["route"] for d in doses] == ["iv", "iv"]
     assert doses[1]["start_min"] == pytest.approx(10, abs=0.05)
     assert doses[1]["dose_mg"] / doses[1]["duration_min"] == pytest.approx(0.5)
-    delivered = workflow.session_delivered(running).exact_total_mg
+    delivered = administration_service.session_delivered(running).exact_total_mg
     assert sum(d["dose_mg"] for d in doses) == pytest.approx(float(delivered), rel=1e-3)
 
 

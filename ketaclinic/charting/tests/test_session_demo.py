@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from ketaclinic.charting import workflow
+from ketaclinic.charting import administration_service
 from ketaclinic.charting.models import (
     AdverseEvent,
     Discharge,
@@ -22,7 +22,7 @@ def test_the_demo_has_discharged_sessions_for_every_route(db):
     sessions = TreatmentSession.objects.filter(status=SessionStatus.DISCHARGED)
     assert {s.route for s in sessions} >= {"iv", "im", "esketamine"}
     for session in sessions.filter(patient__mrn__startswith="DEMO", discharge__isnull=False):
-        total = workflow.session_delivered(session)
+        total = administration_service.session_delivered(session)
         assert total.total_mg > 0, session
         assert total.total_mg <= session.planned_dose_mg + Decimal("0.5"), session
     assert Discharge.objects.filter(session__route="esketamine").exists()

@@ -8,7 +8,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from ketaclinic.audit.models import Outcome
-from ketaclinic.charting import workflow
+from ketaclinic.charting import administration_service, discharge_service, vitals_service
 from ketaclinic.charting.models import (
     AdverseEvent,
     IntegrationNote,
@@ -88,8 +88,10 @@ def test_outsiders_and_other_roles_cannot_open(visit, outsider, front_desk, ther
 
 def test_the_sessions_tab_lists_sessions_with_dose_and_alerts(patient_a, prescriber, nurse):
     session = started(open_session(patient_a, prescriber, nurse), nurse, prescriber, minutes_ago=50)
-    workflow.infusion_record(request=request_by(nurse), session=session, kind="stop", at=ago(10))
-    workflow.vitals_enter(
+    administration_service.infusion_record(
+        request=request_by(nurse), session=session, kind="stop", at=ago(10)
+    )
+    vitals_service.vitals_enter(
         request=request_by(nurse),
         session=session,
         values={"systolic_mmhg": 190, "diastolic_mmhg": 100},
@@ -174,9 +176,11 @@ def test_the_tab_is_not_shown_to_the_front_desk(patient_a, front_desk, outsider)
 
 def discharged(patient, prescriber, nurse):
     session = started(open_session(patient, prescriber, nurse), nurse, prescriber, minutes_ago=150)
-    workflow.infusion_record(request=request_by(nurse), session=session, kind="stop", at=ago(110))
+    administration_service.infusion_record(
+        request=request_by(nurse), session=session, kind="stop", at=ago(110)
+    )
     session.refresh_from_db()
-    workflow.discharge_sign(
+    discharge_service.discharge_sign(
         request=request_by(nurse),
         session=session,
         criteria={
@@ -228,7 +232,7 @@ def test_an_integration_note_follows_the_treatment(patient_a, prescriber, nurse,
     assert session.status == SessionStatus.DOSING
 
     with pytest.raises(ValidationError) as refused:
-        workflow.integration_note_write(
+        discharge_service.integration_note_write(
             request=request_by(therapist), session=session, note="early"
         )
 

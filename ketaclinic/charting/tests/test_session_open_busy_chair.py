@@ -13,7 +13,7 @@ import pytest
 from django.db import connection, connections
 
 from ketaclinic.audit.models import AuditEvent, Outcome
-from ketaclinic.charting import services
+from ketaclinic.charting import session_service
 from ketaclinic.charting.models import SessionStatus, TreatmentSession
 from ketaclinic.charting.tests.floor import make_chairs
 from ketaclinic.charting.tests.session_makers import checked_in_visit, plan_for, request_by
@@ -34,7 +34,7 @@ def running(patient_a, prescriber, nurse, chair):
     visit = checked_in_visit(patient_a, nurse)
     Appointment.objects.filter(pk=visit.pk).update(chair=chair)
     visit.refresh_from_db()
-    return services.session_open(request=request_by(nurse), appointment=visit)
+    return session_service.session_open(request=request_by(nurse), appointment=visit)
 
 
 @pytest.fixture
@@ -63,7 +63,7 @@ def test_the_page_answers_409_naming_the_chair_and_the_running_session(
     body = response.content.decode()
     assert chair.name in body
     assert f"MRN {patient_a.mrn}" in body
-    assert services.initials(patient_a) in body
+    assert session_service.initials(patient_a) in body
     assert f"/sessions/{running.pk}/" in body
     assert not TreatmentSession.objects.filter(appointment=next_visit).exists()
     (event,) = refusals()
@@ -107,10 +107,10 @@ def test_the_database_constraint_under_a_race_is_the_same_409(running, next_visi
     # The check saw a free chair (another open had not committed yet); the insert then
     # meets the one-running-session-per-chair constraint.
     with (
-        mock.patch.object(services, "running_in_chair", side_effect=[None, running]),
-        pytest.raises(services.ChairBusy) as refused,
+        mock.patch.object(session_service, "running_in_chair", side_effect=[None, running]),
+        pytest.raises(session_service.ChairBusy) as refused,
     ):
-        services.session_open(request=request_by(nurse), appointment=next_visit)
+        session_service.session_open(request=request_by(nurse), appointment=next_visit)
 
     assert refused.value.other == running
     assert not TreatmentSession.objects.filter(appointment=next_visit).exists()
@@ -122,7 +122,7 @@ def test_a_session_in_another_chair_blocks_nothing(running, next_visit, nurse):
     Appointment.objects.filter(pk=next_visit.pk).update(chair=other_chair)
     next_visit.refresh_from_db()
 
-    session = services.session_open(request=request_by(nurse), appointment=next_visit)
+    session = session_service.session_open(request=request_by(nurse), appointment=next_visit)
 
     assert session.chair == other_chair
     assert not refusals().exists()
@@ -166,7 +166,7 @@ def test_two_opens_racing_for_one_chair_give_one_session_and_one_409(
         visit.refresh_from_db()
         visits.append(visit)
     both_checked = threading.Barrier(2)
-    check = services.running_in_chair
+    check = session_service.running_in_chair
     outcomes: list[str] = []
 
     def checked_together(*args, **kwargs):
@@ -177,14 +177,14 @@ def test_two_opens_racing_for_one_chair_give_one_session_and_one_409(
 
     def open_visit(visit) -> None:
         try:
-            services.session_open(request=request_by(nurse), appointment=visit)
+            session_service.session_open(request=request_by(nurse), appointment=visit)
             outcomes.append("opened")
-        except services.ChairBusy:
+        except session_service.ChairBusy:
             outcomes.append("409")
         finally:
             connections.close_all()
 
-    with mock.patch.object(services, "running_in_chair", side_effect=checked_together):
+    with mock.patch.object(session_service, "running_in_chair", side_effect=checked_together):
         threads = [threading.Thread(target=open_visit, args=(v,)) for v in visits]
         for thread in threads:
             thread.start()

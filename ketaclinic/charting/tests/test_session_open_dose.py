@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from ketaclinic.charting import services
+from ketaclinic.charting import session_service
 from ketaclinic.plans.services import plan_amend_dose
 
 from .session_makers import checked_in_visit, plan_for, request_by
@@ -23,7 +23,7 @@ def test_an_amended_dose_sets_both_the_planned_dose_and_its_rate(patient_a, pres
     visit = checked_in_visit(patient_a, nurse, "iv")
     visit.course_number = 2
     visit.save(update_fields=["course_number"])
-    session = services.session_open(request=request_by(nurse), appointment=visit)
+    session = session_service.session_open(request=request_by(nurse), appointment=visit)
     assert session.session_number == 2
     assert session.planned_dose_mg == Decimal("42.0")
     assert session.planned_rate_mg_per_min == Decimal("1.05"), "42 mg over 40 min"

@@ -11,7 +11,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from ketaclinic.charting import workflow
+from ketaclinic.charting import administration_service, discharge_service, vitals_service
 from ketaclinic.charting.models import VitalReading
 from ketaclinic.charting.tests.session_makers import (
     ago,
@@ -79,7 +79,7 @@ def test_the_flow_sheet_marks_due_and_overdue_checks(session, nurse):
 
 
 def test_a_reading_in_time_marks_its_check_done(session, nurse):
-    workflow.vitals_enter(
+    vitals_service.vitals_enter(
         request=request_by(nurse),
         session=session,
         values={"systolic_mmhg": 126, "diastolic_mmhg": 80},
@@ -157,7 +157,7 @@ def test_a_session_still_in_checklist_shows_the_gate(patient_b, prescriber, nurs
     assert 'id="gate-state"' in body
     assert "block the start" in body
     assert "Start dosing" in body
-    assert "Source: ketaclinic issue #5 (two clinicians for the dose)" in body
+    assert "Source: Clinic policy (two clinicians check the dose)" in body
 
 
 def test_a_prescriber_sees_the_override_forms(patient_b, prescriber, nurse):
@@ -171,13 +171,15 @@ def test_a_discharged_session_reads_back_with_its_instructions(patient_b, prescr
     session = started(
         open_session(patient_b, prescriber, nurse), nurse, prescriber, minutes_ago=150
     )
-    workflow.infusion_record(request=request_by(nurse), session=session, kind="stop", at=ago(110))
+    administration_service.infusion_record(
+        request=request_by(nurse), session=session, kind="stop", at=ago(110)
+    )
     session.refresh_from_db()
     criteria = {
         c: True for c in ("vitals_at_baseline", "alert_and_oriented", "little_or_no_nausea")
     }
     criteria |= {"responsible_adult_present": True, "driving_instructions_given": True}
-    workflow.discharge_sign(
+    discharge_service.discharge_sign(
         request=request_by(nurse), session=session, criteria=criteria, whom_to_call="Clinic line"
     )
 

@@ -14,7 +14,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from ketaclinic.audit.models import Outcome
-from ketaclinic.charting import workflow
+from ketaclinic.charting import checklist, checklist_service, dose_service, vitals_service
 from ketaclinic.charting.models import (
     ChecklistEntry,
     InfusionEvent,
@@ -37,7 +37,9 @@ def session(patient_a, prescriber, nurse):
 
 
 def start(session, user, **options):
-    return workflow.session_start(request=request_by(user), session=session, at=ago(170), **options)
+    return dose_service.session_start(
+        request=request_by(user), session=session, at=ago(170), **options
+    )
 
 
 def refused_items(error: ValidationError) -> list[str]:
@@ -96,7 +98,7 @@ def test_each_item_a_clinician_answers_blocks_the_start(session, nurse, prescrib
         start(session, nurse)
 
     assert len(refused_items(refused.value)) == 1
-    label = workflow.gate_rules.DEFAULT_CHECKLIST.item(item).label
+    label = checklist.DEFAULT_CHECKLIST.item(item).label
     assert refused_items(refused.value)[0].startswith(label)
     session.refresh_from_db()
     assert session.status == SessionStatus.CHECKLIST
@@ -123,7 +125,7 @@ def test_a_nurse_confirming_fasting_on_the_day_clears_it(patient_a, prescriber, 
     session = open_session(patient_a, prescriber, nurse, prepared=False)
     walk_checklist(session, nurse, prescriber)
     for code in ("fasting_confirmed", "ride_home_confirmed"):
-        workflow.checklist_record(
+        checklist_service.checklist_record(
             request=request_by(nurse), session=session, code=code, outcome="passed"
         )
 
@@ -177,7 +179,7 @@ def test_an_expired_screening_blocks_the_start(session, nurse, prescriber):
 
 def test_a_critical_pre_treatment_reading_blocks_the_start(session, nurse, prescriber):
     walk_checklist(session, nurse, prescriber, skip=("pre_treatment_vitals",))
-    workflow.vitals_enter(
+    vitals_service.vitals_enter(
         request=request_by(nurse),
         session=session,
         values={"systolic_mmhg": 205, "diastolic_mmhg": 112},
@@ -188,7 +190,7 @@ def test_a_critical_pre_treatment_reading_blocks_the_start(session, nurse, presc
         start(session, nurse)
 
     (problem,) = refused_items(refused.value)
-    assert "bp_critical" in problem
+    assert "critical alert in force: Blood pressure very high: 205/112 mmHg" in problem
 
 
 def test_a_prescriber_override_lets_the_session_start(session, nurse, prescriber):
@@ -196,7 +198,7 @@ def test_a_prescriber_override_lets_the_session_start(session, nurse, prescriber
         measured_on=timezone.localdate(session.opened_at).replace(year=2020)
     )
     walk_checklist(session, nurse, prescriber)
-    workflow.checklist_override(
+    checklist_service.checklist_override(
         request=request_by(prescriber),
         session=session,
         code="weight_current",

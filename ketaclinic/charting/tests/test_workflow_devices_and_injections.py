@@ -13,8 +13,9 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 
-from ketaclinic.charting import workflow
+from ketaclinic.charting import administration_service, dose_service
 from ketaclinic.charting.models import BolusDose, NasalDevice, SessionStatus
+from ketaclinic.charting.session_service import local_time
 from ketaclinic.charting.tests.session_makers import (
     ago,
     last_event,
@@ -23,7 +24,6 @@ from ketaclinic.charting.tests.session_makers import (
     request_by,
     started,
 )
-from ketaclinic.charting.workflow import local_time
 from ketaclinic.conftest import signed_in
 
 
@@ -44,7 +44,7 @@ def at(session, minute: float) -> dt.datetime:
 
 
 def device(session, nurse, minute):
-    return workflow.device_record(
+    return administration_service.device_record(
         request=request_by(nurse), session=session, at=at(session, minute)
     )
 
@@ -53,7 +53,7 @@ def test_devices_add_up_to_the_dose_given(esketamine, nurse):
     device(esketamine, nurse, 0)
     device(esketamine, nurse, 5)
 
-    total = workflow.session_delivered(esketamine)
+    total = administration_service.session_delivered(esketamine)
     assert total.total_mg == Decimal("56.00")
     assert total.warnings == ()
 
@@ -70,12 +70,12 @@ def test_a_device_used_inside_the_rest_interval_is_a_warning_not_a_refusal(esket
         "5 min rest between devices [V: label]"
     )
     assert NasalDevice.objects.filter(session=esketamine).count() == 2
-    assert workflow.session_delivered(esketamine).total_mg == Decimal("56.00")
+    assert administration_service.session_delivered(esketamine).total_mg == Decimal("56.00")
     assert last_event("session.device").detail["warnings"] == list(result.warnings)
 
 
 def test_the_page_shows_the_rest_warning(esketamine, nurse):
-    workflow.device_record(request=request_by(nurse), session=esketamine, at=ago(2))
+    administration_service.device_record(request=request_by(nurse), session=esketamine, at=ago(2))
 
     response = signed_in(nurse).post(
         f"/sessions/{esketamine.pk}/device/", {"at": ""}, HTTP_HX_REQUEST="true"
@@ -102,7 +102,7 @@ def test_dosing_done_starts_observation(esketamine, nurse):
     device(esketamine, nurse, 0)
     device(esketamine, nurse, 5)
 
-    workflow.dose_end(request=request_by(nurse), session=esketamine, at=at(esketamine, 6))
+    dose_service.dose_end(request=request_by(nurse), session=esketamine, at=at(esketamine, 6))
 
     esketamine.refresh_from_db()
     assert esketamine.status == SessionStatus.OBSERVATION
@@ -111,27 +111,27 @@ def test_dosing_done_starts_observation(esketamine, nurse):
 
 def test_dosing_cannot_end_before_anything_was_given(esketamine, nurse):
     with pytest.raises(ValidationError) as refused:
-        workflow.dose_end(request=request_by(nurse), session=esketamine)
+        dose_service.dose_end(request=request_by(nurse), session=esketamine)
 
     assert refused.value.message_dict["status"] == ["Nothing has been given yet."]
 
 
 def test_injections_add_up(im, nurse):
-    workflow.bolus_record(
+    administration_service.bolus_record(
         request=request_by(nurse), session=im, dose_mg=Decimal("35"), at=at(im, 0)
     )
 
-    assert workflow.session_delivered(im).total_mg == Decimal("35.00")
+    assert administration_service.session_delivered(im).total_mg == Decimal("35.00")
     assert BolusDose.objects.get(session=im).recorded_by == nurse
 
 
 def test_injections_above_the_protocol_maximum_are_refused(im, nurse):
-    workflow.bolus_record(
+    administration_service.bolus_record(
         request=request_by(nurse), session=im, dose_mg=Decimal("35"), at=at(im, 0)
     )
 
     with pytest.raises(ValidationError) as refused:
-        workflow.bolus_record(
+        administration_service.bolus_record(
             request=request_by(nurse), session=im, dose_mg=Decimal("40"), at=at(im, 5)
         )
 

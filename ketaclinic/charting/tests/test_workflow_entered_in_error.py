@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 
-from ketaclinic.charting import workflow
+from ketaclinic.charting import administration_service, in_error_service
 from ketaclinic.charting.models import InfusionEvent, RecordStatus, VitalReading
 from ketaclinic.charting.tests.session_makers import (
     last_event,
@@ -30,7 +30,7 @@ def at(session, minute):
 
 
 def test_a_wrong_rate_change_stays_on_the_chart_and_stops_counting(session, nurse):
-    wrong = workflow.infusion_record(
+    wrong = administration_service.infusion_record(
         request=request_by(nurse),
         session=session,
         kind="rate_change",
@@ -49,7 +49,7 @@ def test_a_wrong_rate_change_stays_on_the_chart_and_stops_counting(session, nurs
     wrong.refresh_from_db()
     assert (wrong.status, wrong.error_reason) == (RecordStatus.ENTERED_IN_ERROR, "Meant 0.5 mg/min")
     assert InfusionEvent.objects.filter(session=session).count() == 2
-    total = workflow.session_delivered(session, at=at(session, 20))
+    total = administration_service.session_delivered(session, at=at(session, 20))
     assert total.total_mg == Decimal("17.60")  # 0.88 mg/min x 20 min, as if never changed
     event = last_event("session.entry_in_error")
     assert event.detail["kind"] == "infusion"
@@ -58,16 +58,16 @@ def test_a_wrong_rate_change_stays_on_the_chart_and_stops_counting(session, nurs
 
 
 def test_an_event_the_record_cannot_do_without_is_refused(session, nurse):
-    workflow.infusion_record(
+    administration_service.infusion_record(
         request=request_by(nurse), session=session, kind="pause", reason="BP", at=at(session, 10)
     )
-    workflow.infusion_record(
+    administration_service.infusion_record(
         request=request_by(nurse), session=session, kind="resume", at=at(session, 15)
     )
     pause = InfusionEvent.objects.get(session=session, kind="pause")
 
     with pytest.raises(ValidationError) as refused:
-        workflow.entry_mark_in_error(
+        in_error_service.entry_mark_in_error(
             request=request_by(nurse),
             session=session,
             kind="infusion",
@@ -97,7 +97,7 @@ def test_a_reason_is_required(session, nurse):
 def test_a_struck_out_reading_stays_with_its_reason(session, nurse):
     row = VitalReading.objects.filter(session=session).first()
 
-    workflow.entry_mark_in_error(
+    in_error_service.entry_mark_in_error(
         request=request_by(nurse),
         session=session,
         kind="vitals",
@@ -109,7 +109,7 @@ def test_a_struck_out_reading_stays_with_its_reason(session, nurse):
     assert (row.status, row.error_reason) == (RecordStatus.ENTERED_IN_ERROR, "wrong patient's cuff")
     assert VitalReading.objects.filter(pk=row.pk).exists()
     with pytest.raises(ValidationError) as refused:
-        workflow.entry_mark_in_error(
+        in_error_service.entry_mark_in_error(
             request=request_by(nurse),
             session=session,
             kind="vitals",
@@ -124,7 +124,7 @@ def test_an_entry_of_another_session_is_not_found(session, nurse, patient_b, pre
     foreign = VitalReading.objects.filter(session=other).first()
 
     with pytest.raises(ValidationError):
-        workflow.entry_mark_in_error(
+        in_error_service.entry_mark_in_error(
             request=request_by(nurse),
             session=session,
             kind="vitals",

@@ -19,7 +19,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from ketaclinic.audit.models import Outcome
-from ketaclinic.charting import workflow
+from ketaclinic.charting import administration_service
 from ketaclinic.charting.models import InfusionEvent, SessionStatus
 from ketaclinic.charting.tests.session_makers import last_event, open_session, request_by, started
 from ketaclinic.conftest import signed_in
@@ -35,7 +35,7 @@ def at(session, minute: float) -> dt.datetime:
 
 
 def chart(session, nurse, kind, minute, **values):
-    return workflow.infusion_record(
+    return administration_service.infusion_record(
         request=request_by(nurse), session=session, kind=kind, at=at(session, minute), **values
     )
 
@@ -47,7 +47,7 @@ def test_the_total_follows_rate_changes_pauses_and_an_early_stop(session, nurse)
     chart(session, nurse, "stop", 35, reason="Patient asked to stop")
 
     session.refresh_from_db()
-    total = workflow.session_delivered(session)
+    total = administration_service.session_delivered(session)
     assert total.total_mg == Decimal("18.80")
     assert total.infusion_running_minutes == 30
     assert total.infusion_complete
@@ -62,14 +62,16 @@ def test_the_total_follows_rate_changes_pauses_and_an_early_stop(session, nurse)
 def test_a_full_infusion_delivers_the_planned_dose_within_rounding(session, nurse):
     chart(session, nurse, "stop", 40)
 
-    total = workflow.session_delivered(session)
+    total = administration_service.session_delivered(session)
     assert total.total_mg == Decimal("35.20")  # 0.88 mg/min (rounded rate) x 40 min
 
 
 def test_the_dose_so_far_counts_up_to_now_while_running(session, nurse):
     chart(session, nurse, "pause", 10, reason="nausea")
 
-    total = workflow.delivered(session, session.infusion_events.all(), at=at(session, 60))
+    total = administration_service.delivered(
+        session, session.infusion_events.all(), at=at(session, 60)
+    )
     assert total.total_mg == Decimal("8.80")
     assert not total.infusion_complete
 

@@ -11,7 +11,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from ketaclinic.charting import workflow
+from ketaclinic.charting import medication_service, observation_service
 from ketaclinic.charting.models import AdverseEvent, DissociationRating, MedicationGiven, SideEffect
 from ketaclinic.charting.tests.session_makers import (
     last_event,
@@ -51,7 +51,7 @@ def test_a_rating_outside_0_to_10_is_refused(session, nurse):
 
 def test_cadss_items_are_refused_when_the_clinic_does_not_use_them(session, nurse):
     with pytest.raises(ValidationError) as refused:
-        workflow.dissociation_record(
+        observation_service.dissociation_record(
             request=request_by(nurse), session=session, score=3, cadss_items={1: 2}
         )
 
@@ -60,10 +60,13 @@ def test_cadss_items_are_refused_when_the_clinic_does_not_use_them(session, nurs
 
 def test_a_clinic_that_offers_cadss_6_charts_its_items(session, nurse):
     offered = dataclasses.replace(
-        workflow.dissociation_options(), cadss_offered=True, cadss_answer_min=0, cadss_answer_max=4
+        observation_service.dissociation_options(),
+        cadss_offered=True,
+        cadss_answer_min=0,
+        cadss_answer_max=4,
     )
 
-    rating = workflow.dissociation_record(
+    rating = observation_service.dissociation_record(
         request=request_by(nurse),
         session=session,
         score=3,
@@ -73,7 +76,7 @@ def test_a_clinic_that_offers_cadss_6_charts_its_items(session, nurse):
 
     assert rating.cadss_items == {"1": 2, "22": 0}
     with pytest.raises(ValidationError) as refused:
-        workflow.dissociation_record(
+        observation_service.dissociation_record(
             request=request_by(nurse), session=session, score=3, cadss_items={3: 1}, options=offered
         )
     assert refused.value.message_dict["cadss_3"] == ["CADSS item 3 is not in the CADSS-6."]
@@ -123,7 +126,7 @@ def test_an_esketamine_adverse_event_is_flagged_for_rems(patient_b, prescriber, 
     rems_ready(patient_b, prescriber)
     started(session, nurse, prescriber, minutes_ago=30)
 
-    event = workflow.adverse_event_record(
+    event = observation_service.adverse_event_record(
         request=request_by(nurse), session=session, description="Marked sedation", serious=False
     )
 
@@ -132,7 +135,7 @@ def test_an_esketamine_adverse_event_is_flagged_for_rems(patient_b, prescriber, 
 
 
 def test_premedication_and_rescue_medication_are_charted(session, nurse):
-    workflow.medication_give(
+    medication_service.medication_give(
         request=request_by(nurse),
         session=session,
         kind="premedication",
@@ -141,7 +144,7 @@ def test_premedication_and_rescue_medication_are_charted(session, nurse):
         route="IV",
     )
     with pytest.raises(ValidationError) as refused:
-        workflow.medication_give(
+        medication_service.medication_give(
             request=request_by(nurse),
             session=session,
             kind="rescue",
@@ -156,7 +159,7 @@ def test_premedication_and_rescue_medication_are_charted(session, nurse):
 
 def test_product_lot_and_expiry_are_kept_and_an_expired_lot_refused(session, nurse):
     today = timezone.localdate(session.opened_at)
-    workflow.product_record(
+    medication_service.product_record(
         request=request_by(nurse),
         session=session,
         product="Ketamine HCl 50 mg/mL",
@@ -165,7 +168,7 @@ def test_product_lot_and_expiry_are_kept_and_an_expired_lot_refused(session, nur
         lot_expiry=today + dt.timedelta(days=90),
     )
     with pytest.raises(ValidationError) as refused:
-        workflow.product_record(
+        medication_service.product_record(
             request=request_by(nurse),
             session=session,
             product="Ketamine HCl 50 mg/mL",
@@ -182,7 +185,7 @@ def test_product_lot_and_expiry_are_kept_and_an_expired_lot_refused(session, nur
 def test_a_corrected_lot_keeps_the_old_value_in_the_audit_trail(session, nurse):
     expiry = timezone.localdate(session.opened_at) + dt.timedelta(days=90)
     for lot in ("K2231", "K2232"):
-        workflow.product_record(
+        medication_service.product_record(
             request=request_by(nurse),
             session=session,
             product="Ketamine HCl 50 mg/mL",
@@ -198,7 +201,7 @@ def test_observations_wait_for_dosing(patient_b, prescriber, nurse):
     session = open_session(patient_b, prescriber, nurse)
 
     with pytest.raises(ValidationError):
-        workflow.side_effect_record(
+        observation_service.side_effect_record(
             request=request_by(nurse), session=session, code="nausea", severity="mild"
         )
 

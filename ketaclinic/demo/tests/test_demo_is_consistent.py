@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from ketaclinic.analytics.cohort import build_cohort
 from ketaclinic.analytics.summary import summarise
-from ketaclinic.charting import workflow
+from ketaclinic.charting import administration_service
 from ketaclinic.charting.models import SessionStatus, TreatmentSession
 from ketaclinic.inventory import services as inventory
 from ketaclinic.inventory.models import EntryKind, LedgerEntry, Lot
@@ -128,7 +128,9 @@ class TestTheDemoIsConsistent(BuiltOnce):
                 offenders.append(f"session {session.pk}: no draw from lot {lot.lot_number}")
             if lot.received_at > session.opened_at:
                 offenders.append(f"session {session.pk}: lot {lot.lot_number} received after use")
-            delivered = workflow.session_delivered(session).total_mg.quantize(Decimal("0.01"))
+            delivered = administration_service.session_delivered(session).total_mg.quantize(
+                Decimal("0.01")
+            )
             administered = sum(
                 (e.quantity_mg for e in entries if e.kind == EntryKind.ADMINISTER), Decimal(0)
             )

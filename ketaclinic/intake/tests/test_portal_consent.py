@@ -8,7 +8,7 @@ import hashlib
 import pytest
 
 from ketaclinic.audit.models import AuditEvent, Outcome
-from ketaclinic.charting import workflow
+from ketaclinic.charting import checklist_facts
 from ketaclinic.charting.checklist import states
 from ketaclinic.charting.tests.session_makers import open_session
 from ketaclinic.conftest import signed_in
@@ -172,7 +172,7 @@ def test_the_portal_lists_signed_consents(patient_a):
 
 
 def consent_state(session):
-    facts = workflow.checklist_facts(session)
+    facts = checklist_facts.checklist_facts(session)
     return next(s for s in states(facts, []) if s.code == "consent_on_file")
 
 

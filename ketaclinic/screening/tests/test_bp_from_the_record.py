@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ketaclinic.charting import services as charting_services
+from ketaclinic.charting import vitals_service as charting_vitals
 from ketaclinic.charting.tests.session_makers import ago, open_session
 from ketaclinic.conftest import signed_in
 
@@ -10,10 +10,10 @@ from ketaclinic.conftest import signed_in
 def test_the_form_starts_from_todays_latest_charted_blood_pressure(patient_a, prescriber, nurse):
     session = open_session(patient_a, prescriber, nurse, "iv")
     for minutes, (sys_, dia) in ((20, (150, 95)), (10, (182, 104))):
-        reading = charting_services.NewReading(
+        reading = charting_vitals.NewReading(
             at=ago(minutes), values={"systolic_mmhg": sys_, "diastolic_mmhg": dia}
         )
-        charting_services.vitals_record(
+        charting_vitals.vitals_record(
             session=session, readings=[reading], source="manual", recorded_by=nurse
         )
     form = signed_in(prescriber).get(f"/patients/{patient_a.pk}/screenings/new/").context["form"]
