@@ -3,6 +3,7 @@ from __future__ import annotations
 from django import forms
 
 from ketaclinic.patients.forms import DateInput
+from ketaclinic.protocols.catalog import get_schedule
 from ketaclinic.protocols.models import Protocol
 
 from .models import WEEKDAY_NAMES
@@ -83,10 +84,10 @@ class PlanForm(forms.Form):
             for s in screenings
         ]
         self.fields["protocol"].choices = [
-            (p.code, f"{p.name} [{p.route}]") for p in Protocol.objects.active()
+            (p.code, f"{p.name} ({p.get_route_display()})") for p in Protocol.objects.active()
         ]
         self.fields["schedule_code"].choices = [("", "None: dates set when booking")] + [
-            (code, code) for code in schedule_codes()
+            (code, get_schedule(code).label) for code in schedule_codes()
         ]
         self.fields["therapist"].choices = [("", "—")] + [
             (member.user_id, member.member_name) for member in therapists

@@ -200,9 +200,11 @@ class SchedulePhase:
 
 @dataclass(frozen=True)
 class SchedulePattern:
-    """A schedule pattern; which fields are set depends on ``kind``."""
+    """A schedule pattern; which fields are set depends on ``kind``. ``label`` is what pages
+    show (the code is for the API and the records)."""
 
     code: str
+    label: str
     kind: ScheduleKind
     min_gap_days: int
     sources: tuple[str, ...]

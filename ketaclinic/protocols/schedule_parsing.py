@@ -47,6 +47,7 @@ def read_schedule(reader: StrictReader) -> SchedulePattern:
     kind = ScheduleKind(reader.choice("kind", tuple(ScheduleKind)))
     common: dict[str, Any] = {
         "code": present(reader.text("code")),
+        "label": present(reader.text("label")),
         "kind": kind,
         "min_gap_days": present(reader.integer("min_gap_days", minimum=1)),
         "sources": reader.sources(),

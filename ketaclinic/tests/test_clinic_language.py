@@ -47,15 +47,19 @@ from ketaclinic.screening.models import Screening
 # ---------------------------------------------------------------------------------------------
 # What a person must never read.
 
-MARKERS = {
+# Never shown anywhere, not even as code.
+NOWHERE = {
     "issue number": re.compile(r"\bissues? #\d", re.IGNORECASE),
     "seed number": re.compile(r"\bseeds? \d{3}\b", re.IGNORECASE),
     "REFERENCE.md": re.compile(r"REFERENCE\.md", re.IGNORECASE),
     "evidence tag": re.compile(r"\[(?:V|U|2nd|1st)(?:[:\]]| ?\])"),
+    "Python dict": re.compile(r"""\{\s*['"][^'"]*['"]\s*:\s"""),
+}
+# Not shown as words (a <code> element may show a command or a file by its name).
+MARKERS = NOWHERE | {
     "data file name": re.compile(r"\w\.ya?ml\b"),
     "Python file name": re.compile(r"\w\.py\b"),
     "snake_case code": re.compile(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b"),
-    "Python dict": re.compile(r"""\{\s*['"][^'"]*['"]\s*:\s"""),
     "arrow between codes": re.compile(r"\b[a-z][a-z_]*\s*(?:→|->)\s*[a-z][a-z_]*\b"),
 }
 
@@ -69,11 +73,11 @@ ADDRESS = re.compile(
 )
 
 
-def offences(text: str) -> list[str]:
+def offences(text: str, *, markers=MARKERS) -> list[str]:
     """Each internal marker in ``text``, with the words around it."""
     text = ADDRESS.sub(" ", text)
     found = []
-    for name, pattern in MARKERS.items():
+    for name, pattern in markers.items():
         for match in pattern.finditer(text):
             if name == "snake_case code" and match.group() in ALLOWED_CODES:
                 continue
@@ -87,19 +91,21 @@ def offences(text: str) -> list[str]:
 
 
 class VisibleText(HTMLParser):
-    """The text of an HTML page a person reads: no tags, attributes, scripts, styles or code."""
+    """The text of an HTML page a person reads (no tags, attributes, scripts or styles), the
+    text of its code elements apart, and the links it offers."""
 
-    NOT_READ = frozenset({"script", "style", "code", "kbd", "samp"})
+    NOT_READ = frozenset({"script", "style"})
+    CODE = frozenset({"code", "kbd", "samp"})
 
     def __init__(self):
         super().__init__(convert_charrefs=True)
         self.parts: list[str] = []
+        self.code: list[str] = []
         self.links: list[str] = []
-        self.inside_code = 0
+        self.inside = {"hidden": 0, "code": 0}
 
     def handle_starttag(self, tag, attrs):
-        if tag in self.NOT_READ:
-            self.inside_code += 1
+        self.count(tag, +1)
         for name, value in attrs:
             if name in ("href", "action", "src") and value:
                 self.links.append(value)
@@ -108,23 +114,29 @@ class VisibleText(HTMLParser):
         self.parts.append(" ")
 
     def handle_endtag(self, tag):
-        if tag in self.NOT_READ and self.inside_code:
-            self.inside_code -= 1
+        self.count(tag, -1)
         self.parts.append(" ")
 
+    def count(self, tag: str, step: int) -> None:
+        kind = "hidden" if tag in self.NOT_READ else "code" if tag in self.CODE else None
+        if kind:
+            self.inside[kind] = max(self.inside[kind] + step, 0)
+
     def handle_data(self, data):
-        if not self.inside_code:
-            self.parts.append(data)
+        if self.inside["hidden"]:
+            return
+        (self.code if self.inside["code"] else self.parts).append(data)
 
     def text(self) -> str:
         return " ".join("".join(self.parts).split())
 
 
-def read_html(content: str) -> tuple[str, list[str]]:
+def read_html(content: str) -> tuple[str, str, list[str]]:
+    """The words of a page, the text of its code elements, and its links."""
     parser = VisibleText()
     parser.feed(content)
     parser.close()
-    return parser.text(), parser.links
+    return parser.text(), " ".join(" ".join(parser.code).split()), parser.links
 
 
 PDF_STREAM = re.compile(rb"stream\r?\n(.*?)\r?\nendstream", re.DOTALL)
@@ -318,24 +330,24 @@ class Walk:
         status = response.status_code
         if response.redirect_chain and response.request["PATH_INFO"].startswith(LOGIN):
             status = 302  # sent to sign in: nothing shown
-        text = self.read(response) if status != 302 else ""
+        found = self.read(response) if status != 302 else []
         route = resolve(urlsplit(path).path).route
-        self.pages[route].append(Page(route, path, role, status, offences(text)))
+        self.pages[route].append(Page(route, path, role, status, found))
 
-    def read(self, response) -> str:
-        """The text a person reads in an answer; the links it offers join the walk."""
+    def read(self, response) -> list[str]:
+        """The internal words a person reads in an answer; the links it offers join the walk."""
         kind = response.get("Content-Type", "")
         content = b"".join(response) if response.streaming else response.content
         if kind.startswith("application/pdf"):
-            return read_pdf(content)
+            return offences(read_pdf(content))
         if kind.startswith("text/calendar"):
-            return read_calendar(content.decode())
+            return offences(read_calendar(content.decode()))
         if not kind.startswith("text/html"):
-            return ""
-        text, links = read_html(content.decode())
+            return []
+        text, code, links = read_html(content.decode())
         for link in links + ADDRESS.findall(text):
             self.add(link)
-        return text
+        return offences(text) + offences(code, markers=NOWHERE)
 
     def read_outbox(self) -> None:
         for message in mail.outbox:
@@ -403,7 +415,7 @@ def received_bundle() -> None:
 def signed_consent(walk: Walk) -> None:
     """The portal patient signs a consent on the portal (the demo's signatures are on paper)."""
     client = walk.clients["patient"]
-    _, links = read_html(client.get("/portal/consents/").content.decode())
+    *_, links = read_html(client.get("/portal/consents/").content.decode())
     document = next(link for link in links if re.fullmatch(r"/portal/consents/[\w-]+/", link))
     patient = Patient.objects.get(user__username="patient")
     answer = submit(client, document, typed_name=f"{patient.given_name} {patient.family_name}")

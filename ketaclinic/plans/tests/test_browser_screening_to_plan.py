@@ -51,7 +51,10 @@ def test_a_prescriber_takes_a_demo_patient_from_screening_to_a_signed_plan(page,
     expect(page.get_by_role("heading", name="Rules engine: Needs review")).to_be_visible()
     finding = page.locator("#findings li", has_text="ulcerative or interstitial cystitis")
     expect(finding.locator(".sev")).to_have_text("caution")
-    expect(finding).to_contain_text("Source: label; seed 000")
+    expect(finding).to_contain_text(
+        "Source: Prescribing information (drug label); "
+        "'The Transformative Power of Ketamine Therapy' (patient guide)"
+    )
 
     page.get_by_label("Eligible with documented reasoning").check()
     page.get_by_role("textbox", name="Reasoning").fill(

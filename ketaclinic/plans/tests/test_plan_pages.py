@@ -4,6 +4,7 @@ is audited, and how many queries each costs (pinned, independent of the course's
 from __future__ import annotations
 
 import datetime as dt
+import html
 
 import pytest
 from django.utils import timezone
@@ -51,7 +52,11 @@ def test_the_screening_form_shows_what_the_record_says_with_its_basis(prescriber
     page = text_of(response)
     assert "From the record" in page
     assert "medication Lorazepam (Benzodiazepine)" in page
-    assert "Source: seeds 000, 002" in page  # history of psychosis, as every finding
+    # history of psychosis, as every finding, cited as a reader cites it
+    assert (
+        "Source: 'The Transformative Power of Ketamine Therapy'; 'Ketamine Therapy: Types, "
+        "Therapeutic Uses, Benefits, and Side Effects' (2022)" in html.unescape(page)
+    )
     assert 'value="cns_depressants" checked disabled' in page
     assert AuditEvent.objects.filter(action="patient.view").first().detail == {
         "section": "screening-form"
@@ -78,7 +83,10 @@ def test_a_screening_made_through_the_form_is_signed_on_its_page(prescriber, nur
 
     detail = text_of(signed_in(prescriber).get(response["Location"]))
     assert "Needs review" in detail
-    assert "Source: seeds 000, 001" in detail
+    assert (
+        "Source: 'The Transformative Power of Ketamine Therapy'; 'Benefits of Ketamine Therapy' "
+        "(patient guides)" in html.unescape(detail)
+    )
 
     without_reason = signed_in(prescriber).post(
         f"/patients/{ready.pk}/screenings/{screening.pk}/sign/",

@@ -41,7 +41,7 @@ def test_iv_defaults_to_half_a_milligram_per_kilo_over_40_minutes():
     )
     assert iv.infusion.default_minutes == 40
     assert (iv.infusion.allowed_minutes.min, iv.infusion.allowed_minutes.max) == (40, 60)
-    assert "Murrough 2013 [V]" in iv.dose.default_mg_per_kg.sources
+    assert "Murrough et al., 2013, Am J Psychiatry" in iv.dose.default_mg_per_kg.sources
     assert iv.course_schedules == ("iv_induction", "iv_maintenance")
 
 
@@ -52,7 +52,7 @@ def test_im_defaults_to_a_quarter_to_half_a_milligram_per_kilo():
         Decimal("0.5"),
     )
     assert im.infusion is None
-    assert im.dose.default_mg_per_kg.sources == ("Chilukuri 2014 [V]",)
+    assert im.dose.default_mg_per_kg.sources == ("Chilukuri et al., 2014, Indian J Psychol Med",)
 
 
 @pytest.mark.parametrize("code", ["iv_racemic", "im_racemic"])

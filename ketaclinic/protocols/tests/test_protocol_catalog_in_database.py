@@ -178,5 +178,5 @@ def test_the_api_lists_the_catalog_with_sources(nurse):
     assert response.status_code == 200
     iv = next(p for p in response.json() if p["code"] == "iv_racemic")
     assert iv["allowed_dose"]["min"] == 0.1
-    assert iv["allowed_dose"]["sources"][0].startswith("Andrade 2017")
+    assert iv["allowed_dose"]["sources"][0].startswith("Andrade, 2017, J Clin Psychiatry")
     assert iv["course_schedules"] == ["iv_induction", "iv_maintenance"]

@@ -36,7 +36,10 @@ def test_the_example_needs_review_for_bipolar_disorder_with_its_source(nurse):
                 "code": "bipolar_disorder",
                 "severity": "caution",
                 "message": rules.vocabulary().by_code["bipolar_disorder"].message,
-                "sources": ["seeds 000, 001"],
+                "sources": [
+                    "'The Transformative Power of Ketamine Therapy'; "
+                    "'Benefits of Ketamine Therapy' (patient guides)"
+                ],
             }
         ],
     }

@@ -89,7 +89,7 @@ def test_the_blood_pressure_message_states_the_reading_and_the_limit():
     (finding,) = _screen(systolic_mmhg=185, diastolic_mmhg=95).findings
     assert "185/95" in finding.message
     assert "180/110" in finding.message
-    assert finding.sources == ("default clinic policy [U]",)
+    assert finding.sources == ("Clinic policy (no guideline fixes it)",)
 
 
 def test_no_blood_pressure_given_computes_no_blood_pressure_finding():

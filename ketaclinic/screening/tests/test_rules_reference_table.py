@@ -61,6 +61,33 @@ COMPUTED = {
 
 REFERENCE_FILE = Path(__file__).resolve().parents[3].parent / "shared/domain/REFERENCE.md"
 
+# How the data file cites each REFERENCE.md source cell, as a reader cites it (pages show it):
+# one citation per cell, in the cell's order.
+CITED_AS = {
+    "seed 000": "'The Transformative Power of Ketamine Therapy' (patient guide)",
+    "seed 002": "'Ketamine Therapy: Types, Therapeutic Uses, Benefits, and Side Effects' (2022)",
+    'seed 002 ("not recommended for children")': (
+        "'Ketamine Therapy: Types, Therapeutic Uses, Benefits, and Side Effects' (2022): "
+        '"not recommended for children"'
+    ),
+    "seeds 000, 002": (
+        "'The Transformative Power of Ketamine Therapy'; "
+        "'Ketamine Therapy: Types, Therapeutic Uses, Benefits, and Side Effects' (2022)"
+    ),
+    "seeds 000, 001": (
+        "'The Transformative Power of Ketamine Therapy'; 'Benefits of Ketamine Therapy' "
+        "(patient guides)"
+    ),
+    "label": "Prescribing information (drug label)",
+    "labels": "Ketamine (Ketalar) and esketamine (Spravato) prescribing information",
+    "Ketalar label": "Ketalar (ketamine) prescribing information",
+    "esketamine label": "Spravato (esketamine) prescribing information",
+    "esketamine label example": "Spravato (esketamine) prescribing information (its example)",
+    "EU SmPC": "Spravato EU summary of product characteristics",
+    "Hull 2022 exclusions": "Hull et al., 2022, J Affect Disord (exclusion criteria)",
+    "default clinic policy [U]": "Clinic policy (no guideline fixes it)",
+}
+
 
 def _reference_rows() -> list[tuple[str, str, list[str]]]:
     """(code, severity cell, sources) of the REFERENCE.md section 2 findings table."""
@@ -112,4 +139,4 @@ def test_the_data_file_matches_the_reference_table_codes_severities_and_sources(
             # "exclude for `esketamine`, caution otherwise"
             expected = f"{severity.value} for `{route.value}`, {entry.severity.value} otherwise"
         assert severity_cell.startswith(expected), code
-        assert list(entry.sources) == sources, code
+        assert list(entry.sources) == [CITED_AS[source] for source in sources], code

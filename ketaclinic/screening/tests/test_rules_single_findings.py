@@ -98,13 +98,17 @@ def test_severe_hepatic_impairment_excludes_esketamine_and_cautions_otherwise(
 
 def test_a_finding_carries_its_message_and_sources():
     (finding,) = _screen(findings=["pregnant"]).findings
-    assert finding.sources == ("seed 002", "label")
+    sources = [
+        "'Ketamine Therapy: Types, Therapeutic Uses, Benefits, and Side Effects' (2022)",
+        "Prescribing information (drug label)",
+    ]
+    assert finding.sources == tuple(sources)
     assert "pregnancy" in finding.message
     assert finding.as_dict() == {
         "code": "pregnant",
         "severity": "exclude",
         "message": finding.message,
-        "sources": ["seed 002", "label"],
+        "sources": sources,
     }
 
 

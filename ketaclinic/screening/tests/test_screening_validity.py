@@ -21,11 +21,12 @@ def facts(**changes) -> dict:
     return validity.fingerprint(RecordFacts(**values))
 
 
-def test_the_default_is_thirty_days_marked_unverified():
+def test_the_default_is_thirty_days_marked_as_the_clinics_policy_no_guideline():
     policy = validity.policy()
 
     assert policy.valid_days == 30
-    assert policy.sources[0].startswith("[U]")
+    assert policy.sources[0].startswith("Clinic policy")
+    assert "no guideline" in policy.sources[0]
 
 
 def test_the_signing_day_counts_as_the_first_day():
