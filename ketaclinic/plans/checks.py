@@ -18,14 +18,10 @@ from ketaclinic.protocols import dosing
 from ketaclinic.protocols.catalog import DoseBasis
 from ketaclinic.protocols.models import Protocol
 from ketaclinic.screening import services as screening_services
+from ketaclinic.screening import vocabulary
 
 from . import proposal, schedule
 from .models import TreatmentPlan
-
-# REFERENCE.md section 1: esketamine for MDD with acute suicidal ideation "must be with an oral
-# antidepressant" (esketamine label).
-ORAL_ANTIDEPRESSANT_REQUIRED = {("esketamine", "mdd_suicidal_ideation")}
-ORAL_ANTIDEPRESSANT_SOURCE = "REFERENCE.md section 1 (esketamine label)"
 
 
 def _screening_problem(plan: TreatmentPlan, today: dt.date) -> dict[str, str]:
@@ -172,12 +168,12 @@ def keep_applicable(plan: TreatmentPlan) -> None:
 
 def _other_problems(plan: TreatmentPlan) -> dict[str, str]:
     errors: dict[str, str] = {}
-    if (plan.route, plan.indication) in ORAL_ANTIDEPRESSANT_REQUIRED and not (
-        plan.concurrent_oral_antidepressant.strip()
-    ):
+    # The screening finding's rule (findings data) says when an oral antidepressant is due.
+    required = vocabulary.oral_antidepressant_rule(plan.route, plan.indication)
+    if required is not None and not plan.concurrent_oral_antidepressant.strip():
         errors["concurrent_oral_antidepressant"] = (
             "Esketamine for depression with acute suicidal ideation is given with an oral "
-            f"antidepressant: name it ({ORAL_ANTIDEPRESSANT_SOURCE})."
+            f"antidepressant: name it ({'; '.join(required.sources)})."
         )
     if plan.therapist_id is not None:
         on_team = plan.patient.care_team.valid().filter(

@@ -288,3 +288,21 @@ def record_sensitive_codes(record_area: str | None = None) -> frozenset[str]:
         for entry in vocabulary().entries
         if entry.record_sensitive and (record_area is None or entry.record_area == record_area)
     )
+
+
+def oral_antidepressant_rule(route: str, indication: str) -> VocabularyEntry | None:
+    """The finding that requires an oral antidepressant with ``route`` for ``indication``.
+
+    Screening flags it; a plan for the same pair must name the antidepressant. One rule in
+    the data file serves both, so the two can never disagree.
+    """
+    for entry in vocabulary().entries:
+        rule = entry.computed
+        if (
+            rule is not None
+            and rule.kind == "needs_oral_antidepressant"
+            and rule.route == route
+            and rule.indication == indication
+        ):
+            return entry
+    return None

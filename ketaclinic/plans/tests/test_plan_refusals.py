@@ -28,6 +28,7 @@ from ketaclinic.plans.tests.helpers import (
     signed_screening,
     with_depression_history,
 )
+from ketaclinic.screening import vocabulary
 from ketaclinic.screening.models import Screening
 
 
@@ -306,3 +307,13 @@ def test_course_inputs_the_pattern_does_not_use_are_not_kept(prescriber, ready):
     assert response.status_code == 201
     plan = TreatmentPlan.objects.get()
     assert (plan.session_count, plan.interval_weeks, plan.horizon_weeks) == (None, None, None)
+
+
+def test_the_oral_antidepressant_rule_is_the_screening_findings_rule():
+    """One rule in one place: the plan's check reads screening's finding from its data."""
+    rule = vocabulary.oral_antidepressant_rule("esketamine", "mdd_suicidal_ideation")
+    assert rule is not None
+    assert rule.code == "oral_antidepressant_required"
+    assert rule.sources  # the message cites it
+    assert vocabulary.oral_antidepressant_rule("esketamine", "trd") is None
+    assert vocabulary.oral_antidepressant_rule("iv", "mdd_suicidal_ideation") is None
