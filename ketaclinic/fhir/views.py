@@ -25,11 +25,11 @@ from ketaclinic.accounts.tokens import BearerToken
 from ketaclinic.audit import trail
 from ketaclinic.audit.models import Outcome
 
+from . import capability
 from . import search as fhir_search
-from .registry import ResourceType, Source, get, registry
+from .registry import ResourceType, Source, get
 
 FHIR_JSON = "application/fhir+json"
-FHIR_VERSION = "4.0.1"
 
 
 class FhirError(Exception):
@@ -147,75 +147,7 @@ def visible(source: Source, resource_type: ResourceType, qs: QuerySet, user) -> 
 @fhir_view(public=True)
 def metadata(request):
     """The CapabilityStatement, generated from the registry: exactly what is served."""
-    resources = [
-        {
-            "type": name,
-            "documentation": resource_type.documentation,
-            "interaction": [{"code": "read"}, {"code": "search-type"}],
-            "searchParam": [
-                {"name": param, "type": kind, "documentation": doc}
-                for param, kind, doc in resource_type.search_params
-            ],
-        }
-        for name, resource_type in registry().items()
-    ]
-    resources.append(
-        {
-            "type": "Group",
-            "documentation": "Cohorts for bulk export: active-plans, protocol-<code>",
-            "interaction": [{"code": "read"}, {"code": "search-type"}],
-            "operation": [
-                {
-                    "name": "export",
-                    "definition": "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/group-export",
-                }
-            ],
-        }
-    )
-    body = {
-        "resourceType": "CapabilityStatement",
-        "status": "active",
-        "date": timezone.now().date().isoformat(),
-        "publisher": "ketaclinic",
-        "kind": "instance",
-        "software": {"name": "ketaclinic"},
-        "implementation": {"description": "ketaclinic FHIR R4", "url": base_url(request)},
-        "instantiates": ["http://hl7.org/fhir/uv/bulkdata/CapabilityStatement/bulk-data"],
-        "fhirVersion": FHIR_VERSION,
-        "format": ["json"],
-        "rest": [
-            {
-                "mode": "server",
-                "security": {
-                    "cors": False,
-                    "description": "Bearer token (as for /api/v1/) or a signed-in session; "
-                    "a patient sees only their own record.",
-                },
-                "resource": resources,
-                "searchParam": [
-                    {"name": "_count", "type": "number", "documentation": "Page size"},
-                ],
-                # Bulk Data export and import (ketaclinic.fhir.bulk, .imports).
-                "interaction": [
-                    {
-                        "code": "transaction",
-                        "documentation": "POST a transaction or collection Bundle (Patient, "
-                        "Condition, MedicationStatement, AllergyIntolerance, Observation): "
-                        "validated and staged for a clinician to accept, never merged",
-                    }
-                ],
-                "operation": [
-                    {
-                        "name": "export",
-                        "definition": "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/export",
-                        "documentation": "$export, Patient/$export, Group/{id}/$export "
-                        "(Prefer: respond-async; _type, _since; NDJSON)",
-                    }
-                ],
-            }
-        ],
-    }
-    return respond(body)
+    return respond(capability.statement(base_url(request), timezone.now().date()))
 
 
 def base_url(request) -> str:
