@@ -67,7 +67,7 @@ def rate(flags: np.ndarray) -> Rate | None:
 
 @dataclass(frozen=True)
 class Claim:
-    kind: str  # "Seed claim" or "Published"
+    kind: str  # "Patient-guide claim" or "Published"
     text: str
     source: str
     n: int | None
@@ -108,7 +108,7 @@ def claims_for(indication: str, route: str) -> tuple[Claim, ...]:
     claims = []
     for benchmark in benchmarks_for(indication, route):
         for kind, group in (
-            ("Seed claim", benchmark.seed_claims),
+            ("Patient-guide claim", benchmark.seed_claims),
             ("Published", benchmark.published),
         ):
             for claim in group:
@@ -287,7 +287,7 @@ def rates_figure(groups: list[GroupRow], measure: str) -> dict:
     data = [_clinic_bars(rows, measure)]
     for kind, symbol, colour in (
         ("Published", "diamond", "#a1262b"),
-        ("Seed claim", "line-ns-open", "#8a5a00"),
+        ("Patient-guide claim", "line-ns-open", "#8a5a00"),
     ):
         trace = _claim_markers(rows, measure, kind, symbol, colour)
         if trace is not None:
@@ -357,7 +357,7 @@ def _claim_markers(
         },
         "hovertemplate": "%{text}<extra>" + kind + "</extra>",
     }
-    if kind == "Seed claim":
+    if kind == "Patient-guide claim":
         trace["error_x"] = {
             "type": "data",
             "symmetric": False,

@@ -98,7 +98,7 @@ def diagnosis_mappings() -> dict[str, DiagnosisMapping]:
 
 
 def _medication_sources() -> tuple[str, ...]:
-    return ("patients/data/medication_classes.yaml (screening column)", *_class_source())
+    return ("the class of the medication on the clinic's medication list", *_class_source())
 
 
 def _class_source() -> tuple[str, ...]:

@@ -46,7 +46,7 @@ def test_every_claim_names_its_source_and_keeps_the_reference_text():
 
 
 def test_the_real_world_series_figures_are_numbers():
-    mcinnes = published("trd_iv_series", "McInnes 2022")
+    mcinnes = published("trd_iv_series", "McInnes et al., 2022")
     assert mcinnes.n == 537
     figures = {(f.measure, f.instrument): f.pct for f in mcinnes.figures}
     assert figures == {
@@ -57,7 +57,7 @@ def test_the_real_world_series_figures_are_numbers():
 
 
 def test_the_cochrane_single_infusion_figures_keep_their_comparator():
-    figures = published("trd_iv_single", "Cochrane 2021").figures
+    figures = published("trd_iv_single", "Dean et al., 2021, Cochrane").figures
     assert [(f.measure, f.pct, f.comparator, f.comparator_pct) for f in figures] == [
         ("response", 46.5, "midazolam", 25.9),
         ("remission", 32.7, "midazolam", 18.0),
@@ -68,7 +68,10 @@ def test_seed_ranges_are_kept_as_ranges():
     (seed_000, seed_004) = by_code("trd_iv_single").seed_claims
     assert (seed_000.figures[0].low_pct, seed_000.figures[0].high_pct) == (60, 70)
     assert seed_000.figures[1].approximate is True
-    assert (seed_004.source, seed_004.figures[0].low_pct) == ("seed 004", 50)
+    assert (seed_004.source, seed_004.figures[0].low_pct) == (
+        "'Ketamine Therapy for Depression' (LifeMD)",
+        50,
+    )
     assert by_code("suicidal_ideation").seed_claims[0].figures[0].high_pct is None  # "75%+"
 
 
@@ -77,7 +80,7 @@ def test_chronic_pain_ships_no_published_figure_because_none_was_verified():
 
 
 def test_durability_figures_are_there_for_the_survival_curve():
-    figures = published("durability", "McInnes 2022").figures
+    figures = published("durability", "McInnes et al., 2022").figures
     assert [(f.timepoint, f.pct) for f in figures] == [("4 weeks", 80), ("8 weeks", 60)]
 
 

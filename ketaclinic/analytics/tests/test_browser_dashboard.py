@@ -84,9 +84,9 @@ def test_the_prescriber_sees_the_dashboard_figures_drawn(page, clinic):
     # Clinic rate bars, published figures and seed claims.
     assert trace_count(page, "plot-response") == 3
     expect(page.locator("#plot-response .legendtext")).to_contain_text(
-        ["This clinic (response, 95% CI)", "Published", "Seed claim"]
+        ["This clinic (response, 95% CI)", "Published", "Patient-guide claim"]
     )
-    expect(page.locator("#rates")).to_contain_text("McInnes 2022")
+    expect(page.locator("#rates")).to_contain_text("McInnes et al., 2022, J Affect Disord")
     assert trace_count(page, "plot-durability") == 2
 
     page.get_by_label("Indication", exact=True).select_option("ptsd")

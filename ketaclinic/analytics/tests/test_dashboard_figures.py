@@ -82,14 +82,14 @@ def test_the_group_row_shows_counts_rates_intervals_and_the_literature(cohort, p
     assert f"{pct(low)}–{pct(high)}%" in row
     assert "<strong>33.3%</strong>" in row
     assert "1/3" in row
-    # Seed claims and published figures, each with its source (REFERENCE.md §7).
-    assert "Seed claim" in row
+    # Patient guides' claims and published figures, each with its source as a reader cites it.
+    assert "Patient-guide claim" in row
     assert "60–70% response, ~40% remission" in row
-    assert "seed 000" in row
+    assert "&#x27;The Transformative Power of Ketamine Therapy&#x27;" in row
     assert "Published" in row
     assert "real world 53.6% response, 28.9% remission PHQ-9&lt;5" in row
-    assert "McInnes 2022, n=537" in row
-    assert "Cochrane 2021" in row
+    assert "McInnes et al., 2022, J Affect Disord, n=537" in row
+    assert "Dean et al., 2021, Cochrane Database Syst Rev" in row
 
 
 def test_time_to_response_and_durability(cohort, prescriber):
@@ -103,7 +103,7 @@ def test_time_to_response_and_durability(cohort, prescriber):
     assert "Day 28: <strong>100.0%</strong> still responding" in page
     assert "Day 56: <strong>0.0%</strong> still responding" in page
     assert "published ~80%" in page
-    assert "McInnes 2022" in page
+    assert "McInnes et al., 2022" in page
 
 
 def test_completeness_and_safety_rates_per_100_sessions(cohort, prescriber):
