@@ -156,7 +156,7 @@ def list_patients(request, page: Query[PatientPage]):
         return patients
     require_permission(request, "patient.list")
     if "\x00" in page.q:
-        services.reject(request, "patient.list", ValidationError({"q": services.NUL_MESSAGE}))
+        trail.reject(request, "patient.list", ValidationError({"q": services.NUL_MESSAGE}))
     patients = list(Patient.objects.search(page.q)[page.offset : page.offset + page.limit])
     trail.record(action="patient.list", request=request, detail=page.dict())
     return patients
