@@ -84,7 +84,7 @@ def scores_of(patient) -> list[packet.ScoreFact]:
             instrument=r.instrument.code,
             name=r.instrument.name,
             total=r.total,
-            band=r.band,
+            band=r.band_label,
             on=timezone.localdate(moment),
             entered_by=who(r.entered_by) if r.entered_by_id else "",
         )

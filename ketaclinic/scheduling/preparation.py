@@ -65,7 +65,8 @@ def instructions(protocol_code: str) -> list[Instruction]:
     found.append(
         Instruction(
             "Arrange for a responsible adult to take you home after the visit.",
-            "seed 000 (ride home arranged); RCEM discharge criteria",
+            "'The Transformative Power of Ketamine Therapy' (ride home arranged); "
+            "Royal College of Emergency Medicine (RCEM) discharge criteria",
         )
     )
     for advice in _route_advice:

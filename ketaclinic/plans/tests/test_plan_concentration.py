@@ -53,7 +53,7 @@ def test_the_plan_page_shows_the_prediction_and_its_sources(patient_a, prescribe
         ).group(1)
     )
     assert len(figure["data"]) == 5
-    assert "Krystal 1994" in html
+    assert "Krystal et al., 1994, Arch Gen Psychiatry" in html
 
 
 def test_front_desk_sees_no_dose_curve(patient_a, prescriber, front_desk, weight_of):
