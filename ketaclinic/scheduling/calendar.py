@@ -1,10 +1,20 @@
-"""Laying appointments out on a time grid for the day and week views (pure)."""
+"""Laying appointments out on a time grid for the day and week views (pure).
+
+Visits that overlap in one column (a staff member's busy morning) sit side by side, each
+in its own track; visits clear of any overlap keep the column's full width. A column is
+never narrower than its tracks at a readable width (``TRACK_MIN_REM`` each): the timeline
+scrolls sideways instead of squeezing visits into slivers.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+# Narrowest readable visit block (time, name, visit type), and narrowest column, in rem.
+TRACK_MIN_REM = 5.5
+COLUMN_MIN_REM = 7.0
 
 
 @dataclass(frozen=True)
@@ -62,18 +72,58 @@ def grid_for(opening: Sequence[tuple[dt.time, dt.time]], step_minutes: int) -> G
 
 
 def blocks(grid: Grid, visits: Iterable, start_of, end_of) -> list[Block]:
-    """Place visits on the grid, giving overlapping ones separate tracks (first fit)."""
+    """Place visits on the grid; each run of overlapping visits shares its column in tracks."""
     rows = sorted(
         ((*grid.place(start_of(v), end_of(v)), v) for v in visits), key=lambda r: (r[0], -r[1])
     )
-    track_ends: list[int] = []
-    tracked = []
+    return [block for run in overlapping_runs(rows) for block in tracked(run)]
+
+
+def overlapping_runs(rows: Sequence[tuple[int, int, object]]) -> Iterable[list[tuple]]:
+    """Split (row, span, visit) sorted by row into runs linked by overlaps."""
+    run: list[tuple] = []
+    run_end = 0
     for row, span, visit in rows:
+        if run and row >= run_end:
+            yield run
+            run = []
+        run_end = max(run_end, row + span) if run else row + span
+        run.append((row, span, visit))
+    if run:
+        yield run
+
+
+def tracked(run: Sequence[tuple[int, int, object]]) -> list[Block]:
+    """Give each visit of an overlapping run the first track free at its start."""
+    track_ends: list[int] = []
+    placed = []
+    for row, span, visit in run:
         track = next((i for i, end in enumerate(track_ends) if end <= row), len(track_ends))
         if track == len(track_ends):
             track_ends.append(row + span)
         else:
             track_ends[track] = row + span
-        tracked.append((visit, row, span, track))
+        placed.append((visit, row, span, track))
     tracks = max(1, len(track_ends))
-    return [Block(visit, row, span, track, tracks) for visit, row, span, track in tracked]
+    return [Block(visit, row, span, track, tracks) for visit, row, span, track in placed]
+
+
+@dataclass(frozen=True)
+class Column:
+    """A timeline column: its heading (a chair, a person or a day) and its visits."""
+
+    title: object
+    blocks: list[Block] = field(default_factory=list)
+
+    @property
+    def tracks(self) -> int:
+        return max((block.tracks for block in self.blocks), default=1)
+
+    @property
+    def min_width_rem(self) -> float:
+        return max(COLUMN_MIN_REM, self.tracks * TRACK_MIN_REM)
+
+
+def column_widths(columns: Sequence[Column]) -> str:
+    """CSS ``grid-template-columns``: the times, then each column at least readable."""
+    return " ".join(["4rem", *(f"minmax({c.min_width_rem:g}rem, 1fr)" for c in columns)])

@@ -21,7 +21,7 @@ from ketaclinic.accounts.roles import Role
 from ketaclinic.audit import trail
 from ketaclinic.patients.access import access_patient
 
-from . import calendar, course_warnings, seed, services
+from . import calendar, course_warnings, history, seed, services
 from .access import access_appointment
 from .forms import BookingForm, CourseForm, MoveForm
 from .models import (
@@ -86,13 +86,13 @@ def day_view(request):
     )
     chairs = list(Chair.objects.filter(active=True).select_related("room"))
     columns = [
-        (str(chair), blocks_of(grid, [v for v in visits if v.chair_id == chair.pk]))
+        column_of(grid, str(chair), [v for v in visits if v.chair_id == chair.pk])
         for chair in chairs
     ]
     consults = [v for v in visits if v.chair_id is None]
     for person in sorted({v.staff for v in consults if v.staff}, key=lambda u: u.display_name):
         columns.append(
-            (person.display_name, blocks_of(grid, [v for v in consults if v.staff == person]))
+            column_of(grid, person.display_name, [v for v in consults if v.staff == person])
         )
     trail.record(action="calendar.day", request=request, detail={"date": str(day)})
     return render(
@@ -102,6 +102,7 @@ def day_view(request):
             "day": day,
             "grid": grid,
             "columns": columns,
+            "column_widths": calendar.column_widths(columns),
             "previous": day - dt.timedelta(days=1),
             "next": day + dt.timedelta(days=1),
             "closed": hours is None,
@@ -110,8 +111,10 @@ def day_view(request):
     )
 
 
-def blocks_of(grid, visits):
-    return calendar.blocks(grid, visits, lambda v: local_times(v)[0], lambda v: local_times(v)[1])
+def column_of(grid, title, visits) -> calendar.Column:
+    """A timeline column of visits, placed by their clinic-local times."""
+    placed = calendar.blocks(grid, visits, lambda v: local_times(v)[0], lambda v: local_times(v)[1])
+    return calendar.Column(title, placed)
 
 
 def staff_members():
@@ -137,7 +140,7 @@ def week_view(request, user_id: int):
     opening = [(h.opens_at, h.closes_at) for h in OpeningHours.objects.all()]
     grid = calendar.grid_for(opening, step())
     columns = [
-        (day, blocks_of(grid, [v for v in visits if v.local_start.date() == day])) for day in days
+        column_of(grid, day, [v for v in visits if v.local_start.date() == day]) for day in days
     ]
     trail.record(
         action="calendar.week", request=request, detail={"staff": person.pk, "week": str(monday)}
@@ -149,6 +152,7 @@ def week_view(request, user_id: int):
             "person": person,
             "grid": grid,
             "columns": columns,
+            "column_widths": calendar.column_widths(columns),
             "monday": monday,
             "previous": monday - dt.timedelta(days=7),
             "next": monday + dt.timedelta(days=7),
@@ -228,7 +232,7 @@ def appointment_detail(request, appointment_id: int):
             "next_statuses": next_statuses(appointment),
             "undo_check_in": undo_target(appointment),
             "movable": appointment.status in MOVABLE,
-            "events": appointment.events.select_related("by"),
+            "history": history.history_lines(appointment.events.select_related("by")),
         },
     )
 

@@ -192,5 +192,5 @@ def test_the_appointment_page_offers_undo_check_in_with_a_reason(visit, nurse, o
     visit.refresh_from_db()
     assert visit.status == Status.SCHEDULED
     history = client.get(f"/calendar/appointments/{visit.pk}/").content.decode()
-    assert "check-in undone (checked_in → scheduled): Checked in the wrong patient" in history
+    assert "Check-in undone (Checked in → Scheduled): Checked in the wrong patient" in history
     assert signed_in(outsider).get(f"/calendar/appointments/{visit.pk}/").status_code == 404
