@@ -9,9 +9,9 @@ billing looks at it, exactly once (``SessionCharges`` is one row per session, un
 readers at once make one set of lines).
 
 **What they are made from.** The delivered dose and the pump's running minutes from
-charting's administration record (``workflow.session_delivered``), the esketamine devices
-given, the session's product and lot, and the current fee-schedule version's prices. Never
-the planned dose.
+charting's administration record (``administration_service.session_delivered``), the
+esketamine devices given, the session's product and lot, and the current fee-schedule
+version's prices. Never the planned dose.
 
 **Confirmed lines never change.** A database trigger refuses any update of a confirmed
 line (and, on PostgreSQL, its deletion; no code deletes charge lines); a correction (:func:`charge_correct`) is a confirmed reversal with negative
@@ -31,7 +31,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from ketaclinic.audit import trail
-from ketaclinic.charting import workflow
+from ketaclinic.charting import administration_service, session_service
 from ketaclinic.charting.models import SessionStatus, TreatmentSession
 from ketaclinic.patients.models import Diagnosis, Patient
 
@@ -58,7 +58,7 @@ def session_coded_lines(
     session: TreatmentSession, supply: str, ndcs: dict[str, str]
 ) -> list[coding.CodedLine]:
     """The procedure/visit lines and the drug line the charted session earns."""
-    total = workflow.session_delivered(session)
+    total = administration_service.session_delivered(session)
     route = session.route
     if route not in coding.ROUTES:
         return []
@@ -102,7 +102,7 @@ def _make(session: TreatmentSession) -> list[ChargeLine]:
     fees = fee_schedule.prices(schedule)
     ndcs = {code: fee.ndc for code, fee in fees.items()}
     coded = session_coded_lines(session, schedule.esketamine_supply, ndcs)
-    day = workflow.session_day(session)
+    day = session_service.session_day(session)
     diagnoses = default_diagnoses(session.patient)
     provider = rendering_provider(session)
     rows = []

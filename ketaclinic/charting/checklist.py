@@ -17,7 +17,7 @@ when it is empty. The software advises: a named clinician answers every item, an
 prescriber owns every override.
 
 Pure module: no Django import. Facts and entries are plain data built by the caller
-(``workflow.checklist_facts`` reads them from the record).
+(``checklist_facts.py`` reads them from the record).
 """
 
 from __future__ import annotations

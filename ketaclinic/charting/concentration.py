@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from ketaclinic.plans import concentration as plan_concentration
 
-from . import workflow
+from . import administration_service, session_service
 from .models import ACTIVE, TreatmentSession
 
 BAND_PATIENTS = 500
@@ -22,7 +22,7 @@ AFTER_NOW_MIN = 60
 
 def given_regimen(session: TreatmentSession) -> list[dict]:
     """The doses the record shows, as the engine takes them (minutes from dose start)."""
-    total = workflow.session_delivered(session)
+    total = administration_service.session_delivered(session)
     doses = [
         {
             "route": "iv",
@@ -33,7 +33,7 @@ def given_regimen(session: TreatmentSession) -> list[dict]:
         for segment in total.segments
         if segment.end_minute > segment.start_minute
     ]
-    record = workflow.administration_record(
+    record = administration_service.administration_record(
         session, (), session.boluses.all(), session.devices.all()
     )
     bolus_route = "im" if session.route == "im" else "iv"
@@ -59,7 +59,7 @@ def session_figure(session: TreatmentSession) -> dict:
         return {"unavailable": "Record the patient's weight to see predicted concentrations."}
     doses = given_regimen(session)
     active = session.status in ACTIVE
-    now_min = float(workflow.dose_minute(session, timezone.now())) if active else None
+    now_min = float(session_service.dose_minute(session, timezone.now())) if active else None
     horizon = max(
         plan_concentration.horizon_min(session.route),
         int((now_min or 0) + AFTER_NOW_MIN),

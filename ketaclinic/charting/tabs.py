@@ -14,7 +14,7 @@ from ketaclinic.accounts.permissions import can
 from ketaclinic.patients.models import Patient
 from ketaclinic.scheduling.models import Status as AppointmentStatus
 
-from . import administration, workflow
+from . import administration, administration_service
 from .models import (
     AdverseEvent,
     BolusDose,
@@ -112,7 +112,7 @@ def delivered_mg(session: TreatmentSession) -> Decimal | None:
     if session.dose_started_at is None:
         return None
     try:
-        return workflow.delivered(
+        return administration_service.delivered(
             session,
             session.infusion_events_record,
             session.boluses_record,

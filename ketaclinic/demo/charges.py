@@ -15,7 +15,7 @@ from decimal import Decimal
 from ketaclinic.accounts.models import User
 from ketaclinic.billing import charges, fee_schedule, payments
 from ketaclinic.billing.models import ChargeLine, ChargeStatus, Payment, ProviderProfile
-from ketaclinic.charting import workflow
+from ketaclinic.charting import session_service
 from ketaclinic.charting.models import SessionStatus, TreatmentSession
 from ketaclinic.demo.plans import DemoRequest
 
@@ -110,7 +110,7 @@ def ensure_payments(desk: User, sessions: list[TreatmentSession]) -> int:
             by=desk,
             amount=amount,
             method="card",
-            received_on=workflow.session_day(session),
+            received_on=session_service.session_day(session),
             reference="demo",
         )
         paid += 1

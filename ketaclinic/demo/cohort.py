@@ -366,7 +366,7 @@ class Batch:
 
     def write_given(self, size: int) -> None:
         """The sessions' administration records, and their doses drawn from stock."""
-        from ketaclinic.charting import workflow
+        from ketaclinic.charting import administration_service
         from ketaclinic.charting.models import BolusDose, InfusionEvent, NasalDevice
 
         if not self.given:
@@ -378,7 +378,7 @@ class Batch:
             )
         delivered = {}
         for session, rows in self.given:
-            total = workflow.delivered(
+            total = administration_service.delivered(
                 session,
                 [r for r in rows if isinstance(r, InfusionEvent)],
                 [r for r in rows if isinstance(r, BolusDose)],

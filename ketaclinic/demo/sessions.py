@@ -1,4 +1,4 @@
-"""Demo treatment sessions for every route (issue #5), charted through the real workflow.
+"""Demo treatment sessions for every route (issue #5), charted through the real services.
 
 Called from ``clinic.load()`` inside its transaction, after the demo plans. Each signed
 plan's course is booked through the front desk's "Book this course" the hour after signing
@@ -13,7 +13,7 @@ has a checked-in visit today, ready for "Open session".
 
 Patients DEMO0001-DEMO0010 stay untouched (as in ``demo/plans.py``); a small demo has no
 sessions. Loading twice changes nothing: a ``demo.load_sessions`` audit row marks it loaded.
-Everything is written through ``charting/workflow.py``, so the demo never shows what the app
+Everything is written through charting's session services, so the demo never shows what the app
 would refuse; times are set in the past on the planned days. Each dose is drawn from a lot
 the inventory received, its unused rest wasted before a witness (``demo/stock.py``).
 """
@@ -23,7 +23,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import random
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
@@ -31,7 +31,17 @@ from django.utils import timezone
 from ketaclinic.accounts.models import User
 from ketaclinic.audit import trail
 from ketaclinic.audit.models import AuditEvent
-from ketaclinic.charting import services, workflow
+from ketaclinic.charting import (
+    administration_service,
+    checklist_service,
+    discharge_service,
+    dose_service,
+    medication_service,
+    observation_service,
+    safety,
+    session_service,
+    vitals_service,
+)
 from ketaclinic.charting.models import (
     RemsEnrollment,
     SettingCertification,
@@ -162,7 +172,7 @@ def open_on(plan, number: int, day: dt.date, users, rng, visit=None) -> Treatmen
     if visit is None or timezone.localdate(visit.starts_at) != day:
         raise RuntimeError(f"demo plan {plan.pk}: session {number} is not booked on {day}")
     desk.check_in(visit, users)
-    session = services.session_open(
+    session = session_service.session_open(
         request=request_of(visit.staff or users["nurse"]), appointment=visit
     )
     TreatmentSession.objects.filter(pk=session.pk).update(opened_at=visit.starts_at)
@@ -190,7 +200,7 @@ def minutes(moment: dt.datetime, count: float) -> dt.datetime:
 
 
 def vitals(session, nurse, at, **values) -> list:
-    _rows, alerts = workflow.vitals_enter(
+    _rows, alerts = vitals_service.vitals_enter(
         request=request_of(nurse), session=session, values=NORMAL | values, at=at
     )
     return alerts
@@ -206,12 +216,12 @@ def answer_checklist(session, nurse, prescriber, at) -> None:
         "fasting_confirmed": "Asked at check-in",
         "ride_home_confirmed": "Partner waiting",
     }
-    for state in workflow.checklist_states(session):
+    for state in checklist_service.checklist_states(session):
         if not state.blocking:
             continue
         if not state.item.attestable:
             raise RuntimeError(f"demo session {session.pk}: {state.code} blocks ({state.detail})")
-        workflow.checklist_record(
+        checklist_service.checklist_record(
             request=request_of(nurse),
             session=session,
             code=state.code,
@@ -233,7 +243,7 @@ def second_checker_password(needed: bool) -> dict:
 def record_product(session, nurse, day: dt.date, users) -> LedgerEntry:
     """The product and lot on the label, then the dose drawn from that lot's stock."""
     lot = stock.lot_for(session, users, day)
-    workflow.product_record(
+    medication_service.product_record(
         request=request_of(nurse),
         session=session,
         product=lot.product,
@@ -245,11 +255,11 @@ def record_product(session, nurse, day: dt.date, users) -> LedgerEntry:
 
 
 def discharge(session, nurse, at) -> None:
-    workflow.discharge_sign(
+    discharge_service.discharge_sign(
         request=request_of(nurse),
         session=session,
         criteria=dict.fromkeys(
-            (c.code for c in workflow.safety.DEFAULT_DISCHARGE.criteria_for(session.route)),
+            (c.code for c in safety.DEFAULT_DISCHARGE.criteria_for(session.route)),
             ALL_CRITERIA,
         ),
         whom_to_call=CLINIC_LINE,
@@ -262,25 +272,19 @@ def integration_note(session, users, text: str) -> None:
     day_after = timezone.localdate(session.discharged_at) + dt.timedelta(days=1)
     at = clinic_datetime(day_after, dt.time(15, 0))
     if at <= timezone.now():
-        workflow.integration_note_write(
+        discharge_service.integration_note_write(
             request=request_of(users["therapist"]), session=session, note=text, at=at
         )
 
 
 def acknowledge(*, request, session, alert, action_taken: str) -> None:
     """Acknowledge as the nurse did, a minute after the alert (the service stamps now)."""
-    workflow.alert_acknowledge(
+    vitals_service.alert_acknowledge(
         request=request, session=session, alert=alert, action_taken=action_taken
     )
     type(alert).objects.filter(pk=alert.pk).update(
         acknowledged_at=alert.raised_at + dt.timedelta(minutes=1)
     )
-
-
-def planned_rate(session) -> Decimal:
-    """The rate that gives this session's planned dose over the planned minutes."""
-    rate = session.planned_dose_mg / session.planned_minutes
-    return rate.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
 # --- The routes ----------------------------------------------------------------------------
@@ -295,7 +299,7 @@ def chart_iv(session: TreatmentSession, users, variant: int) -> None:
     answer_checklist(session, nurse, prescriber, minutes(opened, 8))
     drawn = record_product(session, nurse, timezone.localdate(opened), users)
     if variant % 2 == 0:
-        workflow.medication_give(
+        medication_service.medication_give(
             request=request,
             session=session,
             kind="premedication",
@@ -305,8 +309,8 @@ def chart_iv(session: TreatmentSession, users, variant: int) -> None:
             reason="Anti-nausea premedication (seed 000)",
             at=minutes(opened, 10),
         )
-    rate = planned_rate(session)
-    workflow.session_start(
+    rate = session.planned_rate_mg_per_min  # the plan's dose over its minutes, rounded by dosing
+    dose_service.session_start(
         request=request, session=session, at=minutes(opened, 15), rate_mg_per_min=rate
     )
     session.refresh_from_db()
@@ -328,7 +332,7 @@ def chart_iv(session: TreatmentSession, users, variant: int) -> None:
                 alert=alert,
                 action_taken="Rechecked after 5 min (164/96); infusion rate halved; prescriber informed",
             )
-            workflow.infusion_record(
+            administration_service.infusion_record(
                 request=request,
                 session=session,
                 kind="rate_change",
@@ -352,11 +356,11 @@ def chart_iv(session: TreatmentSession, users, variant: int) -> None:
             systolic_mmhg=128 + minute // 5,
             diastolic_mmhg=82,
         )
-    workflow.dissociation_record(
+    observation_service.dissociation_record(
         request=request, session=session, score=3 + variant % 4, at=minutes(start, 20)
     )
     if variant % 3 == 1:
-        workflow.side_effect_record(
+        observation_service.side_effect_record(
             request=request,
             session=session,
             code="nausea",
@@ -365,7 +369,7 @@ def chart_iv(session: TreatmentSession, users, variant: int) -> None:
             at=minutes(start, 25),
         )
     if blood_pressure_event:
-        workflow.side_effect_record(
+        observation_service.side_effect_record(
             request=request,
             session=session,
             code="raised_blood_pressure",
@@ -373,13 +377,17 @@ def chart_iv(session: TreatmentSession, users, variant: int) -> None:
             action="Rate halved; rechecked every 5 min",
             at=minutes(start, 30),
         )
-    workflow.infusion_record(request=request, session=session, kind="stop", at=minutes(start, 40))
+    administration_service.infusion_record(
+        request=request, session=session, kind="stop", at=minutes(start, 40)
+    )
     session.refresh_from_db()
     end = session.dose_ended_at
     stock.account_for(drawn, prescriber, minutes(end, 2))
     for minute in (15, 30, 45, 60):
         vitals(session, nurse, minutes(end, minute))
-    workflow.dissociation_record(request=request, session=session, score=0, at=minutes(end, 15))
+    observation_service.dissociation_record(
+        request=request, session=session, score=0, at=minutes(end, 15)
+    )
     discharge(session, nurse, minutes(end, 62))
     if variant in (0, 2):
         integration_note(
@@ -399,20 +407,20 @@ def chart_im(session: TreatmentSession, users, variant: int) -> None:
     vitals(session, nurse, minutes(opened, 5))
     answer_checklist(session, nurse, prescriber, minutes(opened, 8))
     drawn = record_product(session, nurse, timezone.localdate(opened), users)
-    workflow.session_start(request=request, session=session, at=minutes(opened, 15))
+    dose_service.session_start(request=request, session=session, at=minutes(opened, 15))
     session.refresh_from_db()
     start = session.dose_started_at
-    workflow.bolus_record(
+    administration_service.bolus_record(
         request=request, session=session, dose_mg=session.planned_dose_mg, at=minutes(start, 1)
     )
-    workflow.dose_end(request=request, session=session, at=minutes(start, 2))
+    dose_service.dose_end(request=request, session=session, at=minutes(start, 2))
     stock.account_for(drawn, prescriber, minutes(start, 3))
     for minute in (15, 30, 45, 60):
         vitals(session, nurse, minutes(start, minute), heart_rate_bpm=80 - minute // 15)
-    workflow.dissociation_record(
+    observation_service.dissociation_record(
         request=request, session=session, score=4 - variant, at=minutes(start, 20)
     )
-    workflow.side_effect_record(
+    observation_service.side_effect_record(
         request=request,
         session=session,
         code="dizziness",
@@ -431,15 +439,15 @@ def chart_esketamine(session: TreatmentSession, users, variant: int) -> None:
     vitals(session, nurse, minutes(opened, 5), systolic_mmhg=122, diastolic_mmhg=78)
     answer_checklist(session, nurse, prescriber, minutes(opened, 8))
     drawn = record_product(session, nurse, timezone.localdate(opened), users)
-    workflow.session_start(
+    dose_service.session_start(
         request=request, session=session, at=minutes(opened, 15), prescriber_on_site=prescriber
     )
     session.refresh_from_db()
     start = session.dose_started_at
     gap = 4 if variant == 1 else 5  # one session with the second device a minute early
-    workflow.device_record(request=request, session=session, at=minutes(start, 0))
-    workflow.device_record(request=request, session=session, at=minutes(start, gap))
-    workflow.dose_end(request=request, session=session, at=minutes(start, gap + 1))
+    administration_service.device_record(request=request, session=session, at=minutes(start, 0))
+    administration_service.device_record(request=request, session=session, at=minutes(start, gap))
+    dose_service.dose_end(request=request, session=session, at=minutes(start, gap + 1))
     stock.account_for(drawn, prescriber, minutes(start, gap + 2))
     first = start
     vitals(
@@ -447,9 +455,13 @@ def chart_esketamine(session: TreatmentSession, users, variant: int) -> None:
     )
     vitals(session, nurse, minutes(first, 80), systolic_mmhg=132, diastolic_mmhg=84)
     vitals(session, nurse, minutes(first, 121), systolic_mmhg=124, diastolic_mmhg=80)
-    workflow.dissociation_record(request=request, session=session, score=5, at=minutes(first, 20))
-    workflow.dissociation_record(request=request, session=session, score=1, at=minutes(first, 60))
-    workflow.side_effect_record(
+    observation_service.dissociation_record(
+        request=request, session=session, score=5, at=minutes(first, 20)
+    )
+    observation_service.dissociation_record(
+        request=request, session=session, score=1, at=minutes(first, 60)
+    )
+    observation_service.side_effect_record(
         request=request,
         session=session,
         code="dissociation",
@@ -458,7 +470,7 @@ def chart_esketamine(session: TreatmentSession, users, variant: int) -> None:
         at=minutes(first, 25),
     )
     if variant == 1:
-        workflow.adverse_event_record(
+        observation_service.adverse_event_record(
             request=request,
             session=session,
             serious=False,

@@ -21,7 +21,7 @@ from decimal import ROUND_CEILING, Decimal
 from django.utils import timezone
 
 from ketaclinic.accounts.models import User
-from ketaclinic.charting import workflow
+from ketaclinic.charting import administration_service
 from ketaclinic.charting.models import TreatmentSession
 from ketaclinic.demo.plans import DemoRequest
 from ketaclinic.inventory import services as inventory
@@ -135,7 +135,9 @@ def draw_for(session: TreatmentSession, lot: Lot, at: dt.datetime) -> LedgerEntr
 def account_for(draw: LedgerEntry, witness: User, at: dt.datetime) -> None:
     """Log what the chart shows delivered as administered; waste the rest before a witness."""
     session = draw.session
-    delivered = workflow.session_delivered(session).total_mg.quantize(inventory.QUANTUM)
+    delivered = administration_service.session_delivered(session).total_mg.quantize(
+        inventory.QUANTUM
+    )
     if delivered > 0:
         _append(
             draw.lot,

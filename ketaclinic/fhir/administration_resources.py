@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from ketaclinic.charting import workflow
+from ketaclinic.charting import administration_service, session_service
 from ketaclinic.charting.models import RecordStatus
 
 from . import codes
@@ -38,15 +38,15 @@ def administration_base(obj, session, prefix: str, when: dict, dose: dict | None
 def infusion_segment(obj) -> dict:
     """One running segment of an infusion (start, rate change or resume to the next event).
 
-    The dose is computed from the whole administration record by ``charting.workflow``, as
-    the chart shows it: never typed in.
+    The dose is computed from the whole administration record by
+    ``charting.administration_service``, as the chart shows it: never typed in.
     """
     session = obj.session
     events = list(session.infusion_events.all())
-    start = workflow.dose_minute(session, obj.at) if session.dose_started_at else None
+    start = session_service.dose_minute(session, obj.at) if session.dose_started_at else None
     segment = None
     if start is not None and obj.status == RecordStatus.FINAL:
-        total = workflow.delivered(session, events)
+        total = administration_service.delivered(session, events)
         segment = next((s for s in total.segments if s.start_minute == start), None)
     if segment is None:
         when = {"effectiveDateTime": instant(obj.at)}

@@ -10,7 +10,7 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 
-from ketaclinic.charting import administration, workflow
+from ketaclinic.charting import administration, administration_service
 from ketaclinic.charting.models import TreatmentSession
 
 from .models import EntryKind, LedgerEntry
@@ -19,11 +19,11 @@ from .models import EntryKind, LedgerEntry
 def delivered_in_session(session: TreatmentSession) -> Decimal:
     """Total drug the session's administration record shows delivered (so far).
 
-    The chart's own total (``charting.workflow.session_delivered``), so the log and the
-    chart cannot disagree about what was given.
+    The chart's own total (``charting.administration_service.session_delivered``), so the log
+    and the chart cannot disagree about what was given.
     """
     try:
-        return workflow.session_delivered(session).total_mg
+        return administration_service.session_delivered(session).total_mg
     except administration.AdministrationError as error:
         raise ValidationError(
             {"session": f"The administration record cannot be totalled: {error.message}"}
