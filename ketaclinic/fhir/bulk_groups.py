@@ -15,6 +15,9 @@ from dataclasses import dataclass
 
 from django.db.models import QuerySet
 
+from ketaclinic.plans.models import TreatmentPlan
+from ketaclinic.protocols.models import Protocol
+
 
 @dataclass(frozen=True)
 class Cohort:
@@ -37,14 +40,10 @@ class Cohort:
 
 
 def _plans() -> QuerySet:
-    from ketaclinic.plans.models import TreatmentPlan
-
     return TreatmentPlan.objects.exclude(status__in=("draft", "entered-in-error"))
 
 
 def all_cohorts() -> list[Cohort]:
-    from ketaclinic.protocols.models import Protocol
-
     cohorts = [
         Cohort(
             "active-plans", "Patients on an active treatment plan", _plans().filter(status="active")
@@ -67,8 +66,6 @@ def find(group_id: str) -> Cohort | None:
     if group_id == "active-plans":
         return all_cohorts()[0]
     if group_id.startswith("protocol-"):
-        from ketaclinic.protocols.models import Protocol
-
         protocol = Protocol.objects.filter(code=group_id.removeprefix("protocol-")).first()
         if protocol is not None:
             return Cohort(
