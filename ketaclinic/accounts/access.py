@@ -4,6 +4,7 @@ from django.core.exceptions import PermissionDenied
 
 from ketaclinic.audit import trail
 from ketaclinic.audit.models import Outcome
+from ketaclinic.web.labels import words
 
 from .permissions import can
 
@@ -17,6 +18,14 @@ def require_permission(request, permission: str) -> None:
             outcome=Outcome.REFUSED,
             detail={"permission": permission},
         )
-        raise PermissionDenied(
-            f"Your role ({request.user.role}) lacks the '{permission}' permission."
-        )
+        raise PermissionDenied(refusal_message(request.user, permission))
+
+
+def refusal_reason(user, permission: str) -> str:
+    """Why the audit trail refused: the role and the permission, in words."""
+    return f"role {user.get_role_display()} lacks “{words(permission)}”"
+
+
+def refusal_message(user, permission: str) -> str:
+    """What a refused person reads on the 403 page."""
+    return f"Your role ({user.get_role_display()}) does not allow “{words(permission)}”."

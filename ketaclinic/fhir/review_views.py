@@ -18,6 +18,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from ketaclinic.accounts.access import refusal_message, refusal_reason
 from ketaclinic.accounts.permissions import can
 from ketaclinic.audit import trail
 from ketaclinic.patients import vocabulary
@@ -34,10 +35,8 @@ TAB = "imports"
 
 def allowed(request) -> None:
     if not can(request.user, PERMISSION):
-        refuse(request, None, PERMISSION, f"role {request.user.role} lacks {PERMISSION}")
-        raise PermissionDenied(
-            f"Your role ({request.user.role}) lacks the '{PERMISSION}' permission."
-        )
+        refuse(request, None, PERMISSION, refusal_reason(request.user, PERMISSION))
+        raise PermissionDenied(refusal_message(request.user, PERMISSION))
 
 
 def staged_or_404(request, import_id: int) -> StagedImport:

@@ -11,6 +11,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from ketaclinic.accounts.access import refusal_message, refusal_reason
 from ketaclinic.accounts.permissions import can
 from ketaclinic.patients import vocabulary
 from ketaclinic.patients.access import access_patient, refuse
@@ -72,10 +73,8 @@ def _item(request, patient_id: int, item_id: int) -> IntakeItem:
         raise Http404("No such item.")
     if not questionnaire_services.may_confirm(request.user, item):
         permission = questionnaire_services.confirm_permission(item)
-        refuse(request, patient_id, permission, f"role {request.user.role} lacks {permission}")
-        raise PermissionDenied(
-            f"Your role ({request.user.role}) lacks the '{permission}' permission."
-        )
+        refuse(request, patient_id, permission, refusal_reason(request.user, permission))
+        raise PermissionDenied(refusal_message(request.user, permission))
     return item
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
+from ketaclinic.accounts.access import refusal_message, refusal_reason
 from ketaclinic.accounts.permissions import can
 from ketaclinic.accounts.roles import Role
 from ketaclinic.audit import trail
@@ -39,10 +40,8 @@ def access_patient(
         refuse(request, patient_id, permission, "not found or not this user's patient")
         raise Http404("No such patient.")
     if not can(user, permission):
-        refuse(request, patient_id, permission, f"role {user.role} lacks {permission}")
-        raise PermissionDenied(
-            f"Your role ({request.user.role}) lacks the '{permission}' permission."
-        )
+        refuse(request, patient_id, permission, refusal_reason(user, permission))
+        raise PermissionDenied(refusal_message(user, permission))
     if section:
         trail.record(
             action="patient.view", request=request, patient=patient, detail={"section": section}

@@ -15,7 +15,7 @@ from django.core.exceptions import ValidationError
 
 from ketaclinic.patients.models import CareRole, Patient
 from ketaclinic.protocols import dosing
-from ketaclinic.protocols.catalog import DoseBasis
+from ketaclinic.protocols.catalog import DoseBasis, get_schedule
 from ketaclinic.protocols.models import Protocol
 from ketaclinic.screening import services as screening_services
 from ketaclinic.screening import vocabulary
@@ -147,7 +147,8 @@ def _course_problem(plan: TreatmentPlan, today: dt.date) -> dict[str, str]:
             "and set the dates when booking."
         }
     if schedules and plan.schedule_code not in schedules:
-        return {"schedule_code": f"Choose one of {', '.join(schedules)}."}
+        labels = "; ".join(get_schedule(code).label for code in schedules)
+        return {"schedule_code": f"Choose one of this protocol's course schedules: {labels}."}
     return {}
 
 

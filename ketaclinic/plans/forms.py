@@ -47,16 +47,21 @@ class PlanForm(forms.Form):
         label="Clinic working days",
     )
     interval_weeks = forms.IntegerField(
-        required=False, label="Maintenance: every N weeks", help_text="iv_maintenance only."
+        required=False,
+        label="Maintenance: every N weeks",
+        help_text="IV maintenance schedule only.",
     )
     session_count = forms.IntegerField(
-        required=False, label="Maintenance: sessions", help_text="iv_maintenance only."
+        required=False, label="Maintenance: sessions", help_text="IV maintenance schedule only."
     )
     horizon_weeks = forms.IntegerField(
-        required=False, label="Weeks to plan", help_text="esketamine_trd only (default 16)."
+        required=False,
+        label="Weeks to plan",
+        help_text="Esketamine schedule for treatment-resistant depression only (default 16).",
     )
     maintenance_weekly = forms.BooleanField(
-        required=False, label="Weekly from week 9 (esketamine_trd; default every 2 weeks)"
+        required=False,
+        label="Weekly from week 9 (esketamine for treatment-resistant depression; default every 2 weeks)",
     )
     concurrent_oral_antidepressant = forms.CharField(
         required=False,

@@ -15,6 +15,8 @@ from collections.abc import Mapping
 from decimal import Decimal
 
 CODE = re.compile(r"[a-z][a-z0-9]*(?:_[a-z0-9]+)+")
+# A dotted code names a thing and what was done to it: "patient.edit_demographics".
+DOTTED = re.compile(r"[a-z][a-z0-9_]*(?:\.[a-z][a-z0-9_]*)+")
 
 # Units written at the end of a field's name, as a reader writes them.
 UNITS = {
@@ -78,6 +80,8 @@ def value_text(value) -> str:
     if isinstance(value, list | tuple):
         return ", ".join(value_text(item) for item in value) if value else "none"
     text = str(value)
+    if DOTTED.fullmatch(text):
+        return " · ".join(spelled(part) for part in text.split("."))
     return spelled(text) if CODE.fullmatch(text) else text
 
 

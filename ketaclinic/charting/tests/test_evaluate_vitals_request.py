@@ -19,7 +19,7 @@ def test_a_high_blood_pressure_comes_back_as_a_bp_high_alert():
     assert alert["code"] == "bp_high"
     assert alert["level"] == "warning"
     assert alert["action"].startswith("recheck in 5 min")
-    assert "[U]" in alert["basis"]
+    assert "no guideline fixes it" in alert["basis"]
     assert alert["minute"] == 0
 
 

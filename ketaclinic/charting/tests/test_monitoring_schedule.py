@@ -141,7 +141,8 @@ def test_a_route_without_a_schedule_in_the_reference_is_refused():
 
 def test_the_tolerance_is_an_editable_unverified_value():
     assert DEFAULT_MONITORING.tolerance_minutes == 2
-    assert "[U]" in DEFAULT_MONITORING.tolerance_basis
+    assert "no guideline fixes it" in DEFAULT_MONITORING.tolerance_basis
+    assert "editable" in DEFAULT_MONITORING.tolerance_basis
 
 
 def shipped():

@@ -59,7 +59,7 @@ def test_the_page_shows_the_session_as_a_nurse_needs_it(session, nurse):
     assert 'id="delivered-mg"' in body
     assert "computed from the record below, never typed" in body
     assert "BP during the infusion" in body
-    assert "Emory 2018" in body
+    assert "Emory ketamine service protocol, 2018" in body
     assert "closed at the start of dosing" in body
     event = last_event("session.view")
     assert (event.actor, event.patient_id, event.detail) == (

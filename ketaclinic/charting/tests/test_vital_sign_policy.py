@@ -64,7 +64,7 @@ def test_a_prescriber_signs_a_lower_bp_threshold_and_alerts_follow_it(prescriber
     assert alert["code"] == "bp_high"
     assert alert["basis"].startswith("Clinic policy v1, signed by")
     assert "Cardiology review 2026 (shipped default systolic blood pressure 180)" in alert["basis"]
-    assert "Default clinic policy [U], editable" in alert["basis"]
+    assert "Default clinic policy (no guideline fixes it), editable" in alert["basis"]
     page = signed_in(nurse).get(URL).content.decode()
     assert "clinic policy v1" in page
 

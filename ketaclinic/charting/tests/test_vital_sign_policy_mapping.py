@@ -36,11 +36,13 @@ def test_the_default_policy_has_exactly_the_reference_codes():
 
 
 def test_the_default_policy_says_it_is_an_editable_unverified_default():
-    assert "[U]" in DEFAULT_POLICY.status
+    assert "no guideline fixes" in DEFAULT_POLICY.status
     assert "editable" in DEFAULT_POLICY.status
     for rule in DEFAULT_POLICY.rules:
-        assert "[U]" in rule.basis, rule.code
-        assert rule.basis.startswith("Default clinic policy [U], editable"), rule.code
+        assert "no guideline fixes it" in rule.basis, rule.code
+        assert rule.basis.startswith("Default clinic policy (no guideline fixes it), editable"), (
+            rule.code
+        )
 
 
 def test_a_policy_survives_the_round_trip_through_a_mapping():

@@ -59,6 +59,7 @@ def test_an_audit_detail_reads_as_fields_and_values_never_a_dict():
         "changed": {"G2082": {"from": "0.00", "to": "400.00"}},
         "codes": ["G2082 x1", "S0013 x56"],
         "code": "bp_high",
+        "permission": "patient.edit_demographics",
         "ends": None,
     }
     assert labels.detail_lines(detail) == [
@@ -68,6 +69,7 @@ def test_an_audit_detail_reads_as_fields_and_values_never_a_dict():
         ("Changed", "G2082: 0.00 → 400.00"),
         ("Codes", "G2082 x1, S0013 x56"),
         ("Code", "bp high"),
+        ("Permission", "patient · edit demographics"),
         ("Ends", "—"),
     ]
     assert labels.detail_lines({}) == []
