@@ -177,7 +177,8 @@ def charges_ensure_between(first: dt.date, last: dt.date) -> int:
 # --- Confirming and correcting ------------------------------------------------------------
 
 
-def _checked_diagnoses(patient: Patient, diagnoses: Sequence[str]) -> list[str]:
+def checked_diagnoses(patient: Patient, diagnoses: Sequence[str]) -> list[str]:
+    """The ICD-10 codes a charge line points at: each on the patient's record, at least one."""
     codes = [code.strip().upper() for code in diagnoses]
     if not codes:
         raise ValidationError({"diagnoses": "Point each line at one diagnosis at least."})
@@ -215,7 +216,7 @@ def charges_confirm(
                 if confirmed
                 else "Nothing to confirm: the session has no charge lines.",
             )
-        codes = _checked_diagnoses(
+        codes = checked_diagnoses(
             session.patient, diagnoses if diagnoses is not None else proposed[0].diagnoses
         )
         moment = timezone.now()

@@ -75,7 +75,7 @@ def visit_charge_add(
 ) -> ChargeLine:
     """The visit's E/M or psychotherapy line, chosen (or proposed from time) and confirmed."""
     chosen, proposed = _choose_code(appointment, code, minutes)
-    codes = charges._checked_diagnoses(
+    codes = charges.checked_diagnoses(
         appointment.patient,
         diagnoses if diagnoses is not None else charges.default_diagnoses(appointment.patient),
     )
