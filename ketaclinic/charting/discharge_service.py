@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from ketaclinic.accounts.permissions import can
 from ketaclinic.scheduling.models import Status as AppointmentStatus
+from ketaclinic.scheduling.preparation import Instruction
 
 from . import safety, vitals
 from .administration_service import delivered
@@ -107,6 +108,16 @@ def monitoring(
     except safety.PolicyError as error:
         return [], f"{error}. The clinic sets this route's schedule."
     return checks, ""
+
+
+def driving_advice(route: str) -> Instruction:
+    """The discharge policy's driving advice for ``route``, as a visit instruction.
+
+    Registered with scheduling (``scheduling.preparation``), which lists it among the
+    preparation instructions.
+    """
+    advice = safety.DEFAULT_DISCHARGE.driving_advice_for(route)
+    return Instruction(advice.text, advice.source)
 
 
 def observation_anchor(session: TreatmentSession, window: DoseWindow) -> Decimal | None:

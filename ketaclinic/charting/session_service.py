@@ -212,6 +212,27 @@ def session_transition(*, request, session: TreatmentSession, to: str, **stamps)
         )
 
 
+def open_session_holds_visit(appointment) -> str | None:
+    """A visit whose session was charted stays checked in: the chart hangs on the visit.
+
+    A session marked not started or entered in error no longer holds it. Registered with
+    scheduling (``scheduling.holds``), which refuses undoing the check-in or cancelling.
+    """
+    session = (
+        TreatmentSession.objects.filter(appointment_id=appointment.pk)
+        .exclude(status__in=(SessionStatus.NOT_STARTED, SessionStatus.ENTERED_IN_ERROR))
+        .only("status")
+        .first()
+    )
+    if session is None:
+        return None
+    return (
+        f"Its treatment session is already open ({session.get_status_display().lower()}): "
+        "end it as not started, or mark it entered in error, before undoing the check-in "
+        "or cancelling the visit."
+    )
+
+
 def end_dose(request, session: TreatmentSession, moment: dt.datetime) -> None:
     """Dosing is over at ``moment``: observation begins."""
     session_transition(

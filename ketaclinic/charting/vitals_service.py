@@ -18,6 +18,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 
 from ketaclinic.audit import trail
 
@@ -86,6 +87,26 @@ def check_reading(session: TreatmentSession, new: NewReading) -> vitals.VitalRea
     reading = vitals.VitalReading(minute=minute_of(session, new.at), **measured)
     vitals.validate_reading(reading, clinic_limits())
     return reading
+
+
+def todays_blood_pressure(patient) -> VitalReading | None:
+    """The latest final blood pressure charted for ``patient`` today (any session), or None.
+
+    Registered with screening (``screening.blood_pressure``), which offers it on the form.
+    """
+    start = timezone.make_aware(dt.datetime.combine(timezone.localdate(), dt.time(0)))
+    return (
+        VitalReading.objects.filter(
+            session__patient=patient,
+            status=RecordStatus.FINAL,
+            at__gte=start,
+            systolic_mmhg__isnull=False,
+            diastolic_mmhg__isnull=False,
+        )
+        .order_by("-at")
+        .only("at", "systolic_mmhg", "diastolic_mmhg")
+        .first()
+    )
 
 
 # ---------------------------------------------------------------- storing readings
