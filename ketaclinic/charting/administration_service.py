@@ -145,7 +145,8 @@ def rate_range(session: TreatmentSession) -> RateRange | None:
     low = allowed.min * weight / minutes.max
     high = allowed.max * weight / minutes.min
     rule = (
-        f"{rules.code}: {allowed.describe('mg/kg')} over {minutes.min}-{minutes.max} min "
+        f"{session.plan.protocol.name}: {allowed.describe('mg/kg')} over "
+        f"{minutes.min}-{minutes.max} min "
         f"at the plan's {weight} kg"
     )
     return RateRange(low, high, rule, "; ".join(allowed.sources + minutes.sources))

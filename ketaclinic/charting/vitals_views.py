@@ -36,7 +36,7 @@ def monitoring_panel(request, session_id: int):
 def vitals_notice(result) -> str:
     row, alerts = result
     text = f"Vital signs at {workflow.local_time(row.at)}: {workflow.reading_text(row)}."
-    return text + "".join(f" ALERT {a.get_level_display().upper()}: {a.code}." for a in alerts)
+    return text + "".join(f" ALERT {a.get_level_display().upper()}: {a.label}." for a in alerts)
 
 
 @login_required
@@ -81,5 +81,5 @@ def acknowledge(request, session_id: int, alert_id: int):
         form_name="ack_forms",
         keyed=alert_id,
         action="session.alert_acknowledged",
-        done=lambda a: f"Alert {a.code} acknowledged by {a.acknowledged_by.display_name}.",
+        done=lambda a: f"Alert “{a.label}” acknowledged by {a.acknowledged_by.display_name}.",
     )

@@ -306,7 +306,7 @@ def chart_iv(session: TreatmentSession, users, variant: int) -> None:
             drug="Ondansetron",
             dose="4 mg",
             route="IV",
-            reason="Anti-nausea premedication (seed 000)",
+            reason="Anti-nausea premedication",
             at=minutes(opened, 10),
         )
     rate = session.planned_rate_mg_per_min  # the plan's dose over its minutes, rounded by dosing

@@ -67,7 +67,7 @@ def test_a_device_used_inside_the_rest_interval_is_a_warning_not_a_refusal(esket
     first, second = (local_time(at(esketamine, m)) for m in (0, 3))
     assert warning == (
         f"device 2 at {second} was used 3 min after device 1 at {first}; "
-        "5 min rest between devices [V: label]"
+        "5 min rest between devices (Spravato label)"
     )
     assert NasalDevice.objects.filter(session=esketamine).count() == 2
     assert administration_service.session_delivered(esketamine).total_mg == Decimal("56.00")

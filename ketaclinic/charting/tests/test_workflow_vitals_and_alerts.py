@@ -51,7 +51,8 @@ def test_a_high_blood_pressure_raises_an_alert_shown_at_once(session, nurse):
     (alert,) = SafetyAlert.objects.filter(session=session)
     assert (alert.code, alert.level, alert.is_open) == ("bp_high", "warning", True)
     body = response.content.decode()
-    assert "ALERT WARNING: bp_high" in body
+    assert "ALERT WARNING: Blood pressure high." in body
+    assert "bp_high" not in body
     assert f'id="alert-{alert.pk}"' in body
     assert "Basis:" in body
 
@@ -136,7 +137,7 @@ def test_the_monitoring_poll_answers_204_when_nothing_changed(session, nurse):
     fresh = client.get(f"/sessions/{session.pk}/monitoring/?since={marker}")
     assert fresh.status_code == 200
     assert 'hx-swap-oob="true"' in fresh.content.decode()
-    assert "tachycardia" in fresh.content.decode()
+    assert "Heart rate high" in fresh.content.decode()  # the new alert, by its label
 
 
 def test_outsiders_get_404(session, outsider, patient_b):
