@@ -26,6 +26,9 @@ from typing import Any
 from ketaclinic.pk.data import load_data
 from ketaclinic.pk.regimen import RegimenError
 
+# How a warning words the evidence tag of a validated range (the data keeps the tag).
+EVIDENCE = {"[U]": "unverified: ", "[V]": "", "[2nd]": "from a secondary source: "}
+
 
 class OutsideValidatedPopulationWarning(UserWarning):
     """A model was used for a patient outside the age or weight range it was validated on."""
@@ -108,7 +111,8 @@ class CompartmentModel:
             checks.append(("age", age_years, self.validated.age_years, "years"))
         return [
             f"{self.name}: {label} {value:g} {unit} is outside the validated range "
-            f"{low:g}-{high:g} {unit} ({self.validated.status} {self.validated.basis})"
+            f"{low:g}-{high:g} {unit} ({EVIDENCE.get(self.validated.status, '')}"
+            f"{self.validated.basis})"
             for label, value, (low, high), unit in checks
             if not low <= value <= high
         ]

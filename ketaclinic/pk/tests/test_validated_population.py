@@ -37,4 +37,4 @@ def test_population_prediction_warns_too():
 def test_the_warnings_are_available_as_data_with_their_basis():
     messages = get_model("clements_1981").population_warnings(weight_kg=150, age_years=10)
     assert len(messages) == 2
-    assert all("[U]" in message for message in messages)
+    assert all("(unverified: No validated population is published" in m for m in messages)
