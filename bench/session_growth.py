@@ -1,5 +1,5 @@
-"""Session-length benchmark (issue #15): the session page, the board and the board poll with
-10 and with 7,200 readings a session (a monitor at 1 Hz for two hours).
+"""Session-length benchmark (issue #15): the session page and its poll, the board and the
+board poll with 10 and with 7,200 readings a session (a monitor at 1 Hz for two hours).
 
 Run with ``.venv/bin/python bench/session_growth.py`` (or ``make bench``). Never part of the
 suite. A scratch SQLite database (removed afterwards) holds a floor of ``--chairs`` running IV
@@ -8,8 +8,9 @@ Server time p50/p95 over ``--requests`` requests through Django's test client in
 the SQL query count of each request. Target: the same query count at both sizes, and p95 at
 7,200 readings at most 1.2x p95 at 10.
 
-The board poll is measured twice: a client that already holds the current version (answered
-204, nothing rendered) and one that does not (the rows partial).
+The polls are measured twice: a client that already holds the current version (answered 204,
+nothing rendered) and one that does not (the session's vitals and alerts panels, the board's
+rows). ``--only session`` (or ``board``) measures only the requests naming it.
 """
 
 from __future__ import annotations
@@ -43,10 +44,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--chairs", type=int, default=20)
     parser.add_argument("--requests", type=int, default=30)
+    parser.add_argument("--only", default="", help="measure only requests naming this")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        child(args.chairs, args.requests)
+        child(args.chairs, args.requests, args.only)
         return 0
     print(f"machine: {os.cpu_count()} cores, {cpu_model()}, python {platform.python_version()}")
     print(f"load average (1/5/15): {' / '.join(f'{x:.2f}' for x in os.getloadavg())}")
@@ -68,6 +70,8 @@ def main() -> int:
                 str(args.chairs),
                 "--requests",
                 str(args.requests),
+                "--only",
+                args.only,
             ],
             cwd=ROOT,
             env=env,
@@ -106,7 +110,7 @@ def report(rows: list[dict], chairs: int) -> None:
 # ---------------------------------------------------------------- the child
 
 
-def child(chairs: int, requests: int) -> None:
+def child(chairs: int, requests: int, only: str) -> None:
     import django
 
     django.setup()
@@ -116,6 +120,7 @@ def child(chairs: int, requests: int) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.WHITENOISE_USE_FINDERS = False
     call_command("migrate", verbosity=0)
+    from ketaclinic.charting.session_record import current_marker
     from ketaclinic.charting.tests.floor import floor_of
     from ketaclinic.conftest import make_user, signed_in
 
@@ -136,12 +141,21 @@ def child(chairs: int, requests: int) -> None:
             polled = client.get("/board/", headers={"HX-Request": "true"})
             return "/board/?v=" + polled.headers.get("X-Board-Version", "none")
 
+        def unchanged(session=first) -> str:
+            # What the page's poll sends when nothing changed since it was drawn.
+            return f"/sessions/{session.pk}/monitoring/?since={current_marker(session)}"
+
         for name, url, headers in (
             ("session page", f"/sessions/{first.pk}/", {}),
+            ("session page, oldest flow page", f"/sessions/{first.pk}/?flow_page=9999", {}),
+            ("session poll, changed", f"/sessions/{first.pk}/monitoring/?since=0", {}),
+            ("session poll, unchanged (204)", unchanged, {}),
             ("board page", "/board/", {}),
             ("board poll, changed (rows)", "/board/", {"HX-Request": "true"}),
             ("board poll, unchanged (204)", current, {"HX-Request": "true"}),
         ):
+            if only and only not in name:
+                continue
             rows.append({"request": name, "readings": size} | timed(client, url, headers, requests))
     print(json.dumps(rows))
 

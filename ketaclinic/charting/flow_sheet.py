@@ -3,16 +3,19 @@
 A bedside monitor at 1 Hz writes 7,200 readings in two hours, so the page never reads them
 all: the flow sheet is one page of rows (newest first), counted by the database, and the
 summary of the whole session is grouped by interval *in SQL* (count, lowest and highest of
-each measurement), a row per 15 minutes however many readings fell in it. The same grouped
-query counts the pages and gives the monitoring poll its marker.
+each measurement), a row per 15 minutes however many readings fell in it. The same statement
+counts the pages and gives the monitoring poll its marker.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Func, IntegerField, Max, Min, Q
+from django.db import connection
+from django.db.models import Count, Func, IntegerField, Max, Min, Q, Value
+from django.utils import timezone
 
 from .models import RecordStatus, TreatmentSession
 
@@ -84,42 +87,92 @@ class Interval:
 
 @dataclass(frozen=True)
 class ReadingSummary:
-    """What the database says about all of a session's readings, in one grouped query: the
-    valid ones by interval (newest first), how many there are, the newest reading's id, how
-    many are struck out, and the time of the newest valid reading matching each ``latest``
-    filter asked for."""
+    """What the database says about all of a session's readings, in one statement: the
+    valid ones by interval (newest first), how many there are, the newest reading's id and
+    how many are struck out."""
 
     intervals: list[Interval]
     total: int
     newest_id: int
     struck: int
-    latest: dict[str, dt.datetime | None]
 
 
-def summarise(session: TreatmentSession, latest: dict[str, Q] | None = None) -> ReadingSummary:
-    """Group the session's readings by interval from opening: one query, a row an interval."""
-    latest = latest or {}
-    width = dt.timedelta(minutes=FLOW_INTERVAL_MIN)
+#: Intervals summarised one by one, a day at most; readings before opening or after them
+#: (none, as the record is written) are grouped by the database in one more part.
+MAX_INTERVALS = 96
+#: Stand-ins compiled into one interval's part, then replaced by each interval's values.
+PART_FROM = dt.datetime(1901, 1, 1, tzinfo=dt.UTC)
+PART_TO = dt.datetime(1902, 1, 1, tzinfo=dt.UTC)
+PART_INDEX = -1_000_003
+
+
+def summary_columns() -> dict:
     valid = Q(status=RecordStatus.FINAL)
     columns = {"all": Count("pk"), "valid": Count("pk", filter=valid), "newest_id": Max("pk")}
     columns |= {f"low_{name}": Min(name, filter=valid) for name in SUMMARISED}
     columns |= {f"high_{name}": Max(name, filter=valid) for name in SUMMARISED}
-    columns |= {f"latest_{key}": Max("at", filter=valid & which) for key, which in latest.items()}
-    rows = list(
-        session.vitals.annotate(interval=IntervalIndex("at", origin=session.opened_at, width=width))
+    return columns
+
+
+def interval_bounds(session: TreatmentSession) -> list[dt.datetime]:
+    """Where the session's intervals begin and the last one ends: from opening to discharge
+    (to now while it runs), a day at most."""
+    width = dt.timedelta(minutes=FLOW_INTERVAL_MIN)
+    until = session.discharged_at or timezone.now()
+    count = min(MAX_INTERVALS, max(1, (until - session.opened_at) // width + 1))
+    return [session.opened_at + k * width for k in range(count + 1)]
+
+
+def summary_statement(session: TreatmentSession, bounds: list[dt.datetime]):
+    """One interval's aggregate, compiled once and repeated for every interval (UNION ALL),
+    and the readings outside them grouped by :class:`IntervalIndex`: (sql, params, names).
+
+    Each part walks its interval along the (session, at) index; grouping every reading by
+    an expression instead would sort them all, the part of this page that grew with them.
+    """
+    columns = summary_columns()
+    part = (
+        session.vitals.filter(at__gte=PART_FROM, at__lt=PART_TO)
+        .annotate(interval=Value(PART_INDEX, IntegerField()))
         .values("interval")
         .annotate(**columns)
-        .order_by("-interval")
+        .order_by()
     )
+    part_sql, part_params = part.query.sql_with_params()
+    adapt = connection.ops.adapt_datetimefield_value
+    statements, params = [], []
+    for index, (start, end) in enumerate(itertools.pairwise(bounds)):
+        values = {adapt(PART_FROM): adapt(start), adapt(PART_TO): adapt(end), PART_INDEX: index}
+        statements.append(part_sql)
+        params += [values.get(param, param) for param in part_params]
+    width = bounds[1] - bounds[0]
+    outside = (
+        session.vitals.filter(Q(at__lt=bounds[0]) | Q(at__gte=bounds[-1]))
+        .annotate(interval=IntervalIndex("at", origin=session.opened_at, width=width))
+        .values("interval")
+        .annotate(**columns)
+        .order_by()
+    )
+    outside_sql, outside_params = outside.query.sql_with_params()
+    statements.append(outside_sql)
+    params += outside_params
+    return " UNION ALL ".join(statements), params, ["interval", *columns]
+
+
+def summarise(session: TreatmentSession) -> ReadingSummary:
+    """The session's readings by interval from opening, counted: one statement."""
+    bounds = interval_bounds(session)
+    sql, params, names = summary_statement(session, bounds)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    rows.sort(key=lambda row: row["interval"], reverse=True)
+    width = bounds[1] - bounds[0]
     return ReadingSummary(
         intervals=[interval_of(session, row, width) for row in rows if row["valid"]],
         total=sum(row["all"] for row in rows),
-        newest_id=max((row["newest_id"] for row in rows), default=0),
+        newest_id=max((row["newest_id"] or 0 for row in rows), default=0),
         struck=sum(row["all"] - row["valid"] for row in rows),
-        latest={
-            key: max((t for row in rows if (t := row[f"latest_{key}"])), default=None)
-            for key in latest
-        },
     )
 
 

@@ -5,10 +5,9 @@ Entries a clinician writes (checklist, infusion events, injections, devices, med
 alerts, ratings, side effects, adverse events, notes) are few and read whole. Vital signs are
 not: a monitor at 1 Hz writes 7,200 in two hours, so the page reads, in two queries (issue #15):
 
-- a summary of them all, grouped by interval in SQL (:func:`.flow_sheet.summarise`): the
-  flow sheet's summary and page count, the poll's marker, and where each sustained rule's
-  run starts;
-- the rows its parts need, in one query: the flow sheet's page; the readings that can satisfy
+- a summary of them all by interval, in SQL (:func:`.flow_sheet.summarise`): the flow
+  sheet's summary and page count, and the poll's marker;
+- the rows its parts need, in one query, each part found along an index: the flow sheet's page; the readings that can satisfy
   a monitoring check (a blood pressure every few minutes, not the monitor's every second);
   and the *decisive* readings, which decide the alerts in force (the tail
   :mod:`.alert_window` defines) and, before dosing, the checklist's vital signs (the newest
@@ -26,7 +25,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Case, Count, Max, Q, Value, When
+from django.db.models import (
+    Case,
+    Count,
+    DateTimeField,
+    Func,
+    Max,
+    Q,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
 
 from . import alert_window, checklist, safety, workflow
 from .flow_sheet import FlowPage, ReadingSummary, summarise
@@ -77,48 +87,72 @@ def any_check_need() -> Q:
     return either
 
 
-def run_starts(reaches: Sequence[alert_window.SustainedReach]) -> dict[str, Q]:
-    """For :func:`.flow_sheet.summarise`: per sustained reach, the newest reading measuring
-    its fields, and the newest of those not meeting its base rule (where a walk stops)."""
-    starts = {}
-    for index, reach in enumerate(reaches):
+class Before(Func):
+    """A datetime ``seconds`` before an expression's, worked out by the database."""
+
+    output_field = DateTimeField()
+
+    def __init__(self, expression, seconds: float) -> None:
+        super().__init__(expression)
+        self.seconds = seconds
+
+    def as_sqlite(self, compiler, connection, **extra):
+        # Same layout as Django stores ('YYYY-MM-DD HH:MM:SS.SSS'), so it compares as text.
+        moment, params = compiler.compile(self.source_expressions[0])
+        return f"strftime('%%Y-%%m-%%d %%H:%%M:%%f', {moment}, '-{self.seconds} seconds')", params
+
+    def as_postgresql(self, compiler, connection, **extra):
+        moment, params = compiler.compile(self.source_expressions[0])
+        return f"({moment} - interval '{self.seconds} seconds')", params
+
+
+def _valid(session: TreatmentSession):
+    return VitalReading.objects.filter(session_id=session.pk, status=RecordStatus.FINAL)
+
+
+def _newest(session: TreatmentSession, which: Q):
+    """The newest valid reading matching ``which``, as a subquery of its id."""
+    return _valid(session).filter(which).order_by("-at", "-id").values("pk")[:1]
+
+
+def _newest_at(session: TreatmentSession, which: Q) -> Subquery:
+    return Subquery(_valid(session).filter(which).order_by("-at", "-id").values("at")[:1])
+
+
+def _runs(session: TreatmentSession, policy: safety.VitalSignPolicy) -> list:
+    """Each sustained rule's walk (:func:`.alert_window.alert_tail`), a little longer: back
+    from the newest reading measuring its fields over its window, no further than the newest
+    one not meeting it, and the newest reading before the window (subqueries of ids)."""
+    runs = []
+    for reach in alert_window.sustained_reaches(policy):
         relevant = measures_any(reach.fields)
-        starts[f"newest_{index}"] = relevant
-        starts[f"break_{index}"] = relevant & ~meets(reach.base)
-    return starts
-
-
-def _newest(session: TreatmentSession, which: Q) -> Q:
-    """The newest valid reading matching ``which`` (a subquery: no rows read here)."""
-    valid = session.vitals.filter(which, status=RecordStatus.FINAL)
-    return Q(pk__in=valid.order_by("-at", "-id").values("pk")[:1])
-
-
-def _runs(session, reaches: Sequence[alert_window.SustainedReach], latest: dict) -> Q:
-    """Each sustained rule's walk (:func:`.alert_window.alert_tail`), a little longer: from
-    the newest reading measuring its fields back over its window (no further than the newest
-    not meeting it), and the newest reading before the window."""
-    runs = Q(pk__in=[])
-    for index, reach in enumerate(reaches):
-        if (newest := latest[f"newest_{index}"]) is None:
-            continue
-        start = newest - dt.timedelta(minutes=float(reach.minutes)) - ROUNDING_SLACK
-        since = max(start, latest[f"break_{index}"] or start)
-        relevant = measures_any(reach.fields)
-        runs |= (relevant & Q(at__gte=since)) | _newest(session, relevant & Q(at__lt=start))
+        seconds = float(reach.minutes) * 60 + ROUNDING_SLACK.total_seconds()
+        start = Before(_newest_at(session, relevant), seconds)
+        since = Coalesce(_newest_at(session, relevant & ~meets(reach.base)), start)
+        runs.append(
+            _valid(session).filter(relevant, at__gte=start).filter(at__gte=since).values("pk")
+        )
+        runs.append(_newest(session, relevant & Q(at__lt=start)))
     return runs
 
 
-def decisive(
-    session: TreatmentSession, policy: safety.VitalSignPolicy, summary: ReadingSummary
-) -> Q:
-    """The valid readings deciding the alerts in force and the checklist's vital signs."""
-    reaches = alert_window.sustained_reaches(policy)
-    wanted = _runs(session, reaches, summary.latest)
+def decisive(session: TreatmentSession, policy: safety.VitalSignPolicy) -> list:
+    """The valid readings deciding the alerts in force and the checklist's vital signs, as
+    subqueries of their ids."""
+    wanted = _runs(session, policy)
     for name in alert_window.threshold_fields(policy):
-        wanted |= _newest(session, Q(**{f"{name}__isnull": False}))
+        wanted.append(_newest(session, Q(**{f"{name}__isnull": False})))
     vitals_item = checklist.DEFAULT_CHECKLIST.item("pre_treatment_vitals")
-    return wanted | _newest(session, measures_all(vitals_item.requires))
+    wanted.append(_newest(session, measures_all(vitals_item.requires)))
+    return wanted
+
+
+def any_of(subqueries: Sequence) -> Q:
+    """Readings whose id one of ``subqueries`` gives: each found along its own index."""
+    either = Q(pk__in=[])
+    for ids in subqueries:
+        either |= Q(pk__in=ids)
+    return either
 
 
 @dataclass(frozen=True)
@@ -136,16 +170,14 @@ class Readings:
 
     @classmethod
     def read(cls, session, policy: safety.VitalSignPolicy, page: str | None) -> Readings:
-        summary = summarise(session, run_starts(alert_window.sustained_reaches(policy)))
+        summary = summarise(session)
         shown = FlowPage.of(summary, page)
+        checked = _valid(session).filter(any_check_need()).values("pk")
         on_page = Q(pk__in=shown.ids(session))
-        needed = Q(status=RecordStatus.FINAL) & (
-            any_check_need() | decisive(session, policy, summary)
-        )
         rows = list(
-            session.vitals.filter(needed | on_page)
+            VitalReading.objects.filter(any_of([checked, *decisive(session, policy)]) | on_page)
             .annotate(on_page=Case(When(on_page, then=Value(True)), default=Value(False)))
-            .select_related("recorded_by", "device")
+            .select_related("recorded_by")
             .order_by("at", "id")
         )
         valid = workflow.final(rows)
