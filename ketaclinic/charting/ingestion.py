@@ -38,8 +38,17 @@ MAX_BATCH = 600
 CLOCK_SKEW = dt.timedelta(minutes=5)
 WHOLE_NUMBER_FIELDS = frozenset(vitals.MEASUREMENT_FIELDS) - {"temperature_c"}
 TENTH = Decimal("0.1")
-# What storing readings and judging them reads of the session (see vitals_service.vitals_record).
-INGESTION_FIELDS = ("id", "patient_id", "chair_id", "status", "opened_at")
+# What storing readings and judging them reads of the session (``vitals_service.vitals_record``;
+# the dose times give the phase an alert's advice fits).
+INGESTION_FIELDS = (
+    "id",
+    "patient_id",
+    "chair_id",
+    "status",
+    "opened_at",
+    "dose_started_at",
+    "dose_ended_at",
+)
 
 
 class Refused(Exception):

@@ -188,12 +188,12 @@ def lookback_minutes(vital_sign_policy: safety.VitalSignPolicy) -> Decimal:
     )
 
 
-def meets_a_threshold(
-    reading: vitals.VitalReading, vital_sign_policy: safety.VitalSignPolicy
-) -> bool:
+def meets_a_threshold(row: VitalReading, vital_sign_policy: safety.VitalSignPolicy) -> bool:
     """Whether the reading meets any rule's threshold condition (only those can alert)."""
     return any(
-        condition.holds(reading) for rule in vital_sign_policy.rules for condition in rule.when_any
+        condition.holds_for(getattr(row, condition.field))
+        for rule in vital_sign_policy.rules
+        for condition in rule.when_any
     )
 
 
@@ -211,9 +211,7 @@ def raise_alerts(
     the longest sustained window, up to the latest of them). An unremarkable batch costs no
     query at all.
     """
-    judged = [
-        row for row in new_rows if meets_a_threshold(to_pure(session, row), vital_sign_policy)
-    ]
+    judged = [row for row in new_rows if meets_a_threshold(row, vital_sign_policy)]
     if not judged:
         return []
     window = lookback_minutes(vital_sign_policy)
@@ -257,7 +255,10 @@ def newly_met(
         index = position[row.pk]
         # The run a sustained rule looks at starts at the newest reading >= window earlier.
         start = max(0, bisect.bisect_right(minutes, minutes[index] - window) - 1)
-        for alert in safety.evaluate(pure[start : index + 1], vital_sign_policy, clinic_limits()):
+        run = pure[start : index + 1]
+        # The advice fits the phase at the reading: nothing about an infusion already stopped.
+        phase = session.phase_at(row.at)
+        for alert in safety.evaluate(run, vital_sign_policy, clinic_limits(), phase=phase):
             if alert.minute != pure[index].minute or alert.code in open_codes:
                 continue
             open_codes.add(alert.code)

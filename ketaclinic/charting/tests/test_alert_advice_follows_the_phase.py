@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-import pytest
 from django.test import RequestFactory
 from django.utils import timezone
 
@@ -27,11 +26,6 @@ def chart(session, nurse, **values):
     return alerts
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="vitals_service.raise_alerts does not pass the session's phase to safety.evaluate "
-    "yet: it needs phase=session.phase_at(row.at)",
-)
 def test_a_critical_alert_in_observation_does_not_advise_stopping_the_infusion(
     prescriber, nurse, patient_a
 ):
