@@ -34,6 +34,7 @@ from ketaclinic.accounts.models import User
 from ketaclinic.accounts.roles import Role
 from ketaclinic.audit import trail
 from ketaclinic.audit.models import AuditEvent
+from ketaclinic.charting import safety, vitals
 from ketaclinic.demo import stock as demo_stock
 from ketaclinic.outcomes import schedule, scoring, services
 from ketaclinic.outcomes.models import (
@@ -643,20 +644,28 @@ def _course_session(
 
 
 def _session_alert(rng: random.Random, session, started: dt.datetime, nurse: User):
-    """A blood-pressure alert during the infusion, acknowledged and acted on."""
+    """A blood-pressure alert 20 minutes into the dose, acknowledged and acted on.
+
+    The reading is drawn above the clinic policy's limit and the alert is what the product's
+    own rules raise for it (label, finding, advice for the dosing phase, basis).
+    """
     from ketaclinic.charting.models import SafetyAlert
 
+    reading = vitals.VitalReading(
+        minute=20, systolic_mmhg=rng.randint(180, 196), diastolic_mmhg=rng.randint(92, 108)
+    )
+    (alert,) = safety.evaluate([reading], phase="dosing")
     return SafetyAlert(
         session=session,
-        code="bp_high",
-        level="warning",
-        action="Pause the infusion and recheck in 5 minutes.",
-        basis="Clinic vital-sign policy: systolic above 160 mmHg.",
-        finding=f"BP {rng.randint(161, 178)}/{rng.randint(88, 102)}",
+        code=alert.code,
+        level=alert.level,
+        action=alert.action,
+        basis=alert.basis,
+        finding=alert.finding,
         raised_at=started + dt.timedelta(minutes=20),
         acknowledged_by=nurse,
         acknowledged_at=started + dt.timedelta(minutes=22),
-        action_taken="Paused; recheck 148/88; resumed.",
+        action_taken="Infusion paused; recheck 5 min later 148/88 mmHg; resumed.",
     )
 
 
