@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import ast
 import itertools
-import warnings
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,14 +41,6 @@ RANK = {app: rank for rank, apps in enumerate(ORDER) for app in apps}
 INDEPENDENT = {"pk", "web"}
 # Root composers: they import the apps, so no app may import them.
 ROOT_COMPOSERS = {"ketaclinic.api", "ketaclinic.urls", "ketaclinic.settings", "ketaclinic.wsgi"}
-
-# Backward imports still being removed by the charting split of issue #16, each named.
-# Empty this when that work lands: a listed edge that no longer exists only warns.
-KNOWN_BACKWARD_IMPORTS: dict[tuple[str, str], str] = {
-    ("charting", "outcomes"): "charting/workflow.py reads outcomes while it is split by phase",
-    ("charting", "ketaclinic.api"): "charting/api.py answers refusals through the root API",
-    ("charting", "inventory"): "charting/rems_record.py read the controlled-substance log",
-}
 
 
 @dataclass(frozen=True)
@@ -233,10 +224,6 @@ def a_cycle_through(group: list[str], graph) -> list[str]:
     return walk([start]) or group
 
 
-def allowed(edge: Import) -> bool:
-    return (edge.source, edge.target) in KNOWN_BACKWARD_IMPORTS
-
-
 # --- The tests ------------------------------------------------------------------------------
 
 
@@ -250,31 +237,18 @@ def test_the_scan_sees_imports_of_every_kind():
 
 
 def test_no_app_imports_against_the_clinic_s_order():
-    problems = [
-        f"{why}: {edge.where}"
-        for edge in imports()
-        if (why := against_the_order(edge)) and not allowed(edge)
-    ]
+    problems = [f"{why}: {edge.where}" for edge in imports() if (why := against_the_order(edge))]
     assert not problems, "Imports against DESIGN.md's dependency order:\n" + "\n".join(problems)
 
 
 def test_no_cycle_between_apps():
-    edges = [edge for edge in imports() if not allowed(edge)]
-    graph = app_graph(edges)
+    graph = app_graph(imports())
     named = []
     for group in cycles(graph):
         path = a_cycle_through(group, graph)
         steps = [f"{a} -> {b} ({graph[a][b][0].where})" for a, b in itertools.pairwise(path)]
         named.append(" -> ".join(path) + ":\n    " + "\n    ".join(steps))
     assert not named, "Import cycles between apps:\n" + "\n".join(named)
-
-
-def test_the_known_backward_imports_still_exist():
-    """A listed edge that no longer exists should leave the list (only warns meanwhile)."""
-    present = {(edge.source, edge.target) for edge in imports()}
-    for edge, why in KNOWN_BACKWARD_IMPORTS.items():
-        if edge not in present:
-            warnings.warn(f"{edge[0]} -> {edge[1]} is gone ({why}): remove it", stacklevel=1)
 
 
 def test_a_cycle_is_found_and_named():
