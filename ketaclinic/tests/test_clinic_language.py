@@ -1,12 +1,15 @@
 """People read the clinic's words on every page and printout, never the software's own.
 
-A freshly loaded demo clinic (its 40 detailed patients, plus one session running now and one
-bundle of records received from another EHR) is walked as every role: each GET route of
-``ketaclinic.urls`` with its path filled from real objects (chosen states first, then the links
-the pages themselves show), the PDF printouts among them, and every email the clinic sends.
-Visible text (not ``<code>``, attributes, scripts, styles or URLs) must carry no internal
-marker: issue numbers, "seed 00x", REFERENCE.md, file names, snake_case codes, Python dict
-reprs, or raw status codes joined by an arrow. Codes belong to the API and its JSON.
+A freshly loaded demo clinic (its 40 detailed patients, plus one session running now, a
+consent signed on the portal, a calendar feed and one bundle of records received from another
+EHR) is walked as every role and as nobody signed in: each GET route of ``ketaclinic.urls``
+with its path filled from real objects (chosen states first, then the links the pages and the
+emails themselves offer), the PDF printouts and the calendar feed among them, refusals and
+errors included, and every email the clinic sends. Visible text (not attributes, scripts,
+styles or URLs) must carry no internal marker: issue numbers, "seed 00x", REFERENCE.md,
+evidence tags ([V], [U]), file names, snake_case codes, Python dict reprs, or raw status codes
+joined by an arrow. A ``<code>`` element may show a command or a file by its name, never the
+rest. Codes belong to the API and its JSON; routes that serve them are listed with a reason.
 """
 
 from __future__ import annotations
@@ -63,7 +66,7 @@ MARKERS = NOWHERE | {
     "arrow between codes": re.compile(r"\b[a-z][a-z_]*\s*(?:→|->)\s*[a-z][a-z_]*\b"),
 }
 
-# snake_case words a person may read, each with why.
+# snake_case words a person may read, each with why (none needed: every page words its codes).
 ALLOWED_CODES: dict[str, str] = {}
 
 # URLs, e-mail addresses and file paths are not words: they are read as addresses.
@@ -251,6 +254,8 @@ ROUTES = [route for route, _ in site_routes()]
 PAGES = [r for r in ROUTES if r not in POST_ONLY and not not_a_page(r)]
 # What the site had when this test was written; a walk over fewer routes has lost its way.
 FEWEST_PAGES = 80
+# The demo walk opened ~300 addresses (2,100 answers over the roles) when this was written.
+FEWEST_ADDRESSES = 200
 
 
 # ---------------------------------------------------------------------------------------------
@@ -269,6 +274,7 @@ class Page:
     role: str
     status: int
     offences: list[str]
+    text: str  # what a person reads, so a walk over empty answers cannot pass unseen
 
 
 @dataclass
@@ -330,24 +336,27 @@ class Walk:
         status = response.status_code
         if response.redirect_chain and response.request["PATH_INFO"].startswith(LOGIN):
             status = 302  # sent to sign in: nothing shown
-        found = self.read(response) if status != 302 else []
+        text, found = self.read(response) if status != 302 else ("", [])
         route = resolve(urlsplit(path).path).route
-        self.pages[route].append(Page(route, path, role, status, found))
+        self.pages[route].append(Page(route, path, role, status, found, text))
 
-    def read(self, response) -> list[str]:
-        """The internal words a person reads in an answer; the links it offers join the walk."""
+    def read(self, response) -> tuple[str, list[str]]:
+        """What a person reads in an answer and the internal words in it; the links it offers
+        join the walk."""
         kind = response.get("Content-Type", "")
         content = b"".join(response) if response.streaming else response.content
         if kind.startswith("application/pdf"):
-            return offences(read_pdf(content))
+            text = read_pdf(content)
+            return text, offences(text)
         if kind.startswith("text/calendar"):
-            return offences(read_calendar(content.decode()))
+            text = read_calendar(content.decode())
+            return text, offences(text)
         if not kind.startswith("text/html"):
-            return []
+            return "", []
         text, code, links = read_html(content.decode())
         for link in links + ADDRESS.findall(text):
             self.add(link)
-        return offences(text) + offences(code, markers=NOWHERE)
+        return text, offences(text) + offences(code, markers=NOWHERE)
 
     def read_outbox(self) -> None:
         for message in mail.outbox:
@@ -430,7 +439,8 @@ def calendar_feed(walk: Walk) -> None:
 
 
 def chosen_patients() -> list[Patient]:
-    """The one with the most safety alerts, one with an adverse event, the portal patient."""
+    """The one with the most safety alerts, one with an adverse event (esketamine), one with
+    an IM plan, and the portal patient (listed last)."""
     demo = Patient.objects.filter(mrn__startswith="DEMO")
     busiest = (
         demo.annotate(alert_count=Count("treatment_sessions__alerts"))
@@ -438,7 +448,8 @@ def chosen_patients() -> list[Patient]:
         .first()
     )
     harmed = demo.filter(treatment_sessions__adverse_events__isnull=False).first()
-    return [busiest, harmed, demo.get(user__username="patient")]
+    injected = demo.filter(plans__route="im").first()
+    return [busiest, harmed, injected, demo.get(user__username="patient")]
 
 
 def chosen_sessions(patients: list[Patient], running: TreatmentSession) -> list[TreatmentSession]:
@@ -456,7 +467,7 @@ def chosen_sessions(patients: list[Patient], running: TreatmentSession) -> list[
 def chosen_pages(patients: list[Patient], running: TreatmentSession) -> list[str]:
     """Pages of the chosen states, and pages no link leads to (a form's answer, a draft)."""
     sessions = chosen_sessions(patients, running)
-    busiest, _, portal = patients
+    busiest, portal = patients[0], patients[-1]
     draft = Screening.objects.filter(status="draft").first()
     charged = SessionCharges.objects.select_related("session").first().session.patient_id
     today = timezone.localdate()
@@ -558,6 +569,12 @@ def test_the_walk_covers_every_route_of_the_site():
     assert not gone, f"routes listed here that no longer exist: {sorted(gone)}"
 
 
+def test_the_walk_opens_hundreds_of_addresses_as_every_role(walk):
+    answers = [page for pages in walk.pages.values() for page in pages]
+    assert len({page.url for page in answers}) >= FEWEST_ADDRESSES
+    assert {page.role for page in answers if page.status == 200} == set(ROLES)
+
+
 @pytest.mark.django_db
 def test_post_only_routes_answer_a_get_with_405():
     """A route left out as POST-only really has no page: GET is refused."""
@@ -602,6 +619,7 @@ def test_every_page_speaks_the_clinics_language(walk, route):
     assert shown, (
         f"{route}: no page shown to any role; answers {[(p.role, p.url, p.status) for p in pages]}"
     )
+    assert any(p.text for p in shown), f"{route}: nothing to read in {[p.url for p in shown]}"
     errors = [p for p in pages if p.status >= 500]
     assert not errors, f"{route}: server errors {[(p.role, p.url, p.status) for p in errors]}"
     # Refusals and errors are pages too: a 403, 404 or 422 is read as much as a 200.
