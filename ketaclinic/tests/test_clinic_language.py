@@ -44,7 +44,7 @@ from ketaclinic.conftest import make_patient
 from ketaclinic.fhir.tests.test_accept_types import MEDICATION
 from ketaclinic.fhir.tests.test_import import CONDITION, PATIENT, bundle, post, token_client
 from ketaclinic.patients.models import Patient
-from ketaclinic.scheduling.models import Chair
+from ketaclinic.scheduling.models import Appointment, Chair
 from ketaclinic.screening.models import Screening
 
 # ---------------------------------------------------------------------------------------------
@@ -477,6 +477,9 @@ def chosen_pages(patients: list[Patient], running: TreatmentSession) -> list[str
     pages += [
         f"/inventory/sessions/{running.pk}/{form}/" for form in ("draw", "administer", "waste")
     ]
+    for status in ("completed", "cancelled", "confirmed"):  # a history of status changes
+        visit = Appointment.objects.filter(status=status).order_by("pk").first()
+        pages += [f"/calendar/appointments/{visit.pk}/"] if visit else []
     pages += [
         f"/patients/{draft.patient_id}/screenings/{draft.pk}/edit/",
         f"/patients/{busiest.pk}/plans/new/",
