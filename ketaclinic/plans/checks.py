@@ -40,14 +40,17 @@ def _protocol_problem(plan: TreatmentPlan) -> dict[str, str]:
     if not protocol.active:
         return {"protocol": f"{protocol.name} is retired from the clinic's catalog."}
     if protocol.route != plan.route:
+        route = plan.get_route_display()
         return {
-            "protocol": f"{protocol.name} is for route {protocol.route}; the screening was for "
-            f"route {plan.route}. Screen for that route, or choose a {plan.route} protocol."
+            "protocol": f"{protocol.name} is for the {protocol.get_route_display()} route; the "
+            f"screening was for {route}. Screen for that route, or choose a {route} protocol."
         }
     if not protocol.allows_indication(plan.indication):
+        indications = dict(TreatmentPlan._meta.get_field("indication").choices)
+        allowed = ", ".join(str(indications.get(code, code)) for code in protocol.indications)
         return {
-            "protocol": f"{protocol.name} is for {', '.join(protocol.indications)}, not "
-            f"{plan.indication}."
+            "protocol": f"{protocol.name} is for {allowed}, not "
+            f"{plan.get_indication_display().lower()}."
         }
     return {}
 

@@ -139,7 +139,7 @@ def _refuse_unused(pattern: SchedulePattern, **given: Any) -> None:
     """Parameters that do not apply are errors, not silently dropped."""
     for name, value in given.items():
         if value is not None and value is not False:
-            raise ScheduleError(name, f"does not apply to {pattern.code}")
+            raise ScheduleError(name, f"does not apply to “{pattern.label}”")
 
 
 # --------------------------------------------------------------------------------------------
@@ -181,7 +181,7 @@ def _latest_days(
             names = ", ".join(_WEEKDAY_NAMES[weekday] for weekday in sorted(working))
             raise ScheduleError(
                 "working_weekdays",
-                f"{pattern.code} cannot fit session {index + 1} on working days {names} "
+                f"“{pattern.label}” cannot fit session {index + 1} on working days {names} "
                 f"with sessions at least {gap} days apart; add working days",
             )
         latest.append(day)
@@ -339,9 +339,9 @@ def _propose(
     if pattern.kind is ScheduleKind.INTERVAL:
         _refuse_unused(pattern, horizon_weeks=horizon_weeks, maintenance_weekly=weekly)
         if count is None:
-            raise ScheduleError("count", f"how many sessions? required for {pattern.code}")
+            raise ScheduleError("count", f"how many sessions? required for “{pattern.label}”")
         if interval_weeks is None:
-            raise ScheduleError("interval_weeks", f"required for {pattern.code}")
+            raise ScheduleError("interval_weeks", f"required for “{pattern.label}”")
         return _interval_sessions(
             pattern,
             start,
@@ -355,7 +355,7 @@ def _propose(
         _refuse_unused(pattern, horizon_weeks=horizon_weeks, maintenance_weekly=weekly)
         return _place(_spread_slots(pattern), pattern, first, working)
     if weekly and not any(phase.every_weeks_if_weekly for phase in pattern.phases):
-        raise ScheduleError("maintenance_weekly", f"does not apply to {pattern.code}")
+        raise ScheduleError("maintenance_weekly", f"does not apply to “{pattern.label}”")
     if pattern.horizon_weeks is None:
         _refuse_unused(pattern, horizon_weeks=horizon_weeks)
         horizon = max(phase.to_week or 0 for phase in pattern.phases)

@@ -179,9 +179,9 @@ def _per_kg_protocol(protocol_code: str | Protocol, infusion_minutes: Any) -> Pr
     """The protocol, if it is dosed per kg and takes an infusion time only when it infuses."""
     protocol = protocol_for(protocol_code)
     if protocol.dose.basis is DoseBasis.NASAL_DEVICE:
-        raise DosingError("protocol", f"{protocol.code} is dosed in whole devices, not per kg")
+        raise DosingError("protocol", f"{protocol.name} is dosed in whole devices, not per kg")
     if protocol.infusion is None and infusion_minutes is not None:
-        raise DosingError("infusion_minutes", f"{protocol.code} is not an infusion")
+        raise DosingError("infusion_minutes", f"{protocol.name} is not an infusion")
     return protocol
 
 
@@ -222,7 +222,7 @@ def calculate_fixed_dose(
     """
     protocol = protocol_for(protocol_code)
     if protocol.dose.basis is not DoseBasis.MG_PER_KG_OR_FIXED_MG:
-        raise DosingError("protocol", f"{protocol.code} is not dosed as a fixed mg amount")
+        raise DosingError("protocol", f"{protocol.name} is not dosed as a fixed mg amount")
     reason = reason_given(override_reason)
     assert protocol.dose.allowed_fixed_mg is not None
     assert protocol.dose.allowed_mg_per_kg is not None
@@ -286,7 +286,7 @@ def calculate_esketamine_dose(
     protocol = protocol_for(protocol_code)
     rule = protocol.dose
     if rule.basis is not DoseBasis.NASAL_DEVICE:
-        raise DosingError("protocol", f"{protocol.code} is not a nasal-device protocol")
+        raise DosingError("protocol", f"{protocol.name} is not a nasal-device protocol")
     assert rule.device_mg is not None
     reason = reason_given(override_reason)
     whole_mg = _label_dose_mg(rule, dose_mg)
@@ -380,7 +380,7 @@ def calculate_dose(
         if dose_mg_per_kg is not None:
             raise DosingError("dose_mg_per_kg", "esketamine is dosed in mg (28/56/84)")
         if infusion_minutes is not None:
-            raise DosingError("infusion_minutes", f"{protocol.code} is not an infusion")
+            raise DosingError("infusion_minutes", f"{protocol.name} is not an infusion")
         return calculate_esketamine_dose(
             protocol,
             dose_mg=dose_mg,  # type: ignore[arg-type]  # validated inside
@@ -398,7 +398,7 @@ def calculate_dose(
             override_reason=override_reason,
         )
     if dose_mg is not None:
-        raise DosingError("dose_mg", f"{protocol.code} is dosed per kg: give dose_mg_per_kg")
+        raise DosingError("dose_mg", f"{protocol.name} is dosed per kg: give dose_mg_per_kg")
     return calculate_weight_based_dose(
         protocol,
         weight_kg=weight_kg,  # type: ignore[arg-type]
