@@ -61,6 +61,8 @@ def confirm(page, code: str) -> None:
 
 def test_a_nurse_runs_a_whole_iv_session_and_the_chart_shows_it(page, visit):
     patient = visit.patient
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
     sign_in(page, "nurse", clinic.DEMO_PASSWORD)
     expect(page.get_by_role("heading", name="Patients")).to_be_visible()
 
@@ -111,9 +113,11 @@ def test_a_nurse_runs_a_whole_iv_session_and_the_chart_shows_it(page, visit):
     entry.get_by_label("Diastolic (mmHg)").fill("104")
     entry.get_by_role("button", name="Record vital signs").click()
     alert = page.locator("#panel-alerts .alert-box")
-    expect(alert).to_contain_text("bp_high")
+    expect(alert).to_contain_text("Blood pressure high")
     expect(alert).to_contain_text("Basis:")
-    alert.get_by_label("What was done about bp_high").fill("Rechecked in 5 min; rate kept low")
+    alert.get_by_label("What was done about blood pressure high").fill(
+        "Rechecked in 5 min; rate kept low"
+    )
     alert.get_by_role("button", name="Acknowledge").click()
     expect(page.locator("#acknowledged-alerts")).to_contain_text("Jordan Reyes, RN")
     expect(page.locator("#acknowledged-alerts")).to_contain_text("Rechecked in 5 min")
@@ -132,7 +136,7 @@ def test_a_nurse_runs_a_whole_iv_session_and_the_chart_shows_it(page, visit):
     administration.get_by_label("Why (rate change").fill("Patient asked to stop")
     administration.get_by_role("button", name="Record infusion event").click()
     expect(page.locator("#session-status")).to_have_text("Observation")
-    expect(page.locator("#discharge-blockers")).to_contain_text("needs 60 min of observation")
+    expect(page.locator("#discharge-blockers")).to_contain_text("Observation of 60 min")
     delivered = page.locator("#delivered-mg").inner_text()
 
     # An hour of observation later, the nurse ticks the criteria and signs.
@@ -161,3 +165,4 @@ def test_a_nurse_runs_a_whole_iv_session_and_the_chart_shows_it(page, visit):
     expect(row).to_contain_text(delivered)
     expect(row.locator("td").nth(5)).to_have_text("1")
     expect(row.locator("td").nth(6)).to_have_text("1")
+    assert errors == [], "no script error on the way"

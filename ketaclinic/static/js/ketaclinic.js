@@ -7,9 +7,11 @@
    data-navigate-to="NAME"      a GET form that goes to the URL held in its control NAME
    data-current-tab             an htmx tab link marked aria-current once its panel loads
    data-draw-plots              a Plotly <script> that draws waiting charts once loaded
-   data-plotly="JSON-ID"        a chart container drawn from the figure in <script id=JSON-ID>,
+   data-plotly="JSON-ID"        a chart container drawn from the figure in <script id=JSON-ID>
+                                (its sibling, swapped in and out with it),
      data-plotly-src="URL"        loading Plotly from URL first when it is not yet on the page;
-     data-plotly-compact          with the legend below a shorter plot (the session panel). */
+     data-plotly-compact          with the legend below a shorter plot and the title clear of the
+                                  toolbar (the session panel). */
 (function () {
   "use strict";
 
@@ -62,22 +64,49 @@
     document.head.appendChild(script);
   }
 
+  // The figure travels beside its container: look for it there, not by id in the whole
+  // document. A container whose panel was swapped out while Plotly loaded (a write refreshes
+  // the session body) has no figure any more, and is skipped: the panel that replaced it
+  // draws its own.
+  function figureOf(el) {
+    var panel = el.parentNode;
+    if (!panel || !el.isConnected) { return null; }
+    var source = panel.querySelector("script#" + CSS.escape(el.dataset.plotly));
+    return source ? JSON.parse(source.textContent) : null;
+  }
+
+  // The session panel is narrow: the legend goes below a shorter plot, and the title sits
+  // left, under the toolbar Plotly shows at the top right while the pointer is on the chart.
+  var COMPACT_TOP = 96;       // px above the plot area: toolbar, then title, then "now"
+  var COMPACT_TITLE_AT = 46;  // px from the top of the chart to the top of the title
+
+  function compact(layout) {
+    layout.height = 360;
+    if (layout.legend) { layout.legend.y = -0.4; }
+    layout.margin = Object.assign({}, layout.margin, {t: COMPACT_TOP, b: 90});
+    layout.title = Object.assign({}, layout.title, {
+      x: 0, xref: "paper", xanchor: "left",
+      y: 1 - COMPACT_TITLE_AT / layout.height, yref: "container", yanchor: "top"
+    });
+  }
+
   function drawFigures(root) {
     (root || document).querySelectorAll("[data-plotly]").forEach(function (el) {
       if (el.dataset.drawn) { return; }
       if (!window.Plotly) { loadPlotly(el.dataset.plotlySrc); return; }
-      var source = document.getElementById(el.dataset.plotly);
-      if (!source) { return; }
-      var figure = JSON.parse(source.textContent);
-      if (el.dataset.plotlyCompact !== undefined) {
-        figure.layout.height = 360;
-        if (figure.layout.legend) { figure.layout.legend.y = -0.4; }
-        if (figure.layout.margin) { figure.layout.margin.b = 90; }
-      }
+      var figure = figureOf(el);
+      if (!figure) { return; }
+      if (el.dataset.plotlyCompact !== undefined) { compact(figure.layout); }
       el.dataset.drawn = "1";
       window.Plotly.react(el, figure.data, figure.layout, {responsive: true, displaylogo: false});
     });
   }
+
+  // A drawn chart leaving the page (its panel swapped) lets go of its resize listener.
+  document.addEventListener("htmx:beforeCleanupElement", function (event) {
+    var el = event.detail && event.detail.elt;
+    if (el && el.dataset && el.dataset.drawn && window.Plotly) { window.Plotly.purge(el); }
+  });
 
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", function () { drawFigures(document); });
