@@ -83,8 +83,9 @@ class DeviceToken(HttpBearer):
         "The monitor may write only to the session running in its chair (else 404). "
         "`Idempotency-Key` is required: a repeat returns the stored answer "
         "(`Idempotent-Replayed: true`), the same key with another body is refused (422). "
-        "Implausible readings (REFERENCE.md section 3) are rejected with their index and "
-        "reason and the rest stored: 201 when anything was stored, 422 when nothing was."
+        "Implausible readings (outside the clinic's plausibility limits) are rejected with "
+        "their index and reason and the rest stored: 201 when anything was stored, 422 when "
+        "nothing was."
     ),
     openapi_extra=reading_or_batch_body(ReadingIn.model_json_schema()),
 )

@@ -43,7 +43,7 @@ class EvaluateIn(Schema):
     indication: str | None = None
     age_years: int | None = None
     antidepressant_trials: int | None = Field(
-        None, description="Adequate antidepressant trials (REFERENCE.md section 2)."
+        None, description="Adequate antidepressant trials (counted from the treatment history)."
     )
     findings: list[str] = Field(
         default_factory=list, description="Reported finding codes (not computed ones)."
@@ -65,7 +65,7 @@ EVALUATE_FIELDS = {"adequate_antidepressant_trials": "antidepressant_trials"}
     "/screening/evaluate",
     response=EvaluateOut,
     summary="Screen answers against the rules (no patient record)",
-    description="Pure rules engine (REFERENCE.md section 2); every finding names its sources.",
+    description="The screening rules engine; every finding names its sources.",
 )
 def evaluate(request, payload: EvaluateIn):
     require_permission(request, "clinical.calculate")
