@@ -7,13 +7,13 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.views.decorators.http import require_POST
 
-from . import forms, workflow
+from . import administration_service, dose_service, forms, medication_service, session_service
 from .session_writes import answer
 
 
 def infusion_notice(event) -> str:
     rate = f", {event.rate_mg_per_min.normalize()} mg/min." if event.rate_mg_per_min else "."
-    return f"Infusion {event.get_kind_display().lower()} at {workflow.local_time(event.at)}{rate}"
+    return f"Infusion {event.get_kind_display().lower()} at {session_service.local_time(event.at)}{rate}"
 
 
 @login_required
@@ -24,7 +24,7 @@ def infusion(request, session_id: int):
         session_id,
         permission="session.chart",
         form=lambda s: forms.InfusionForm(request.POST),
-        act=lambda s, f: workflow.infusion_record(
+        act=lambda s, f: administration_service.infusion_record(
             request=request,
             session=s,
             kind=f.cleaned_data["kind"],
@@ -47,13 +47,15 @@ def bolus(request, session_id: int):
         session_id,
         permission="session.chart",
         form=lambda s: forms.BolusForm(request.POST),
-        act=lambda s, f: workflow.bolus_record(
+        act=lambda s, f: administration_service.bolus_record(
             request=request, session=s, dose_mg=f.cleaned_data["dose_mg"], at=f.moment()
         ),
         panel="administration",
         form_name="bolus_form",
         action="session.bolus",
-        done=lambda b: f"Injection of {b.dose_mg.normalize()} mg at {workflow.local_time(b.at)}.",
+        done=lambda b: (
+            f"Injection of {b.dose_mg.normalize()} mg at {session_service.local_time(b.at)}."
+        ),
     )
 
 
@@ -65,12 +67,14 @@ def device(request, session_id: int):
         session_id,
         permission="session.chart",
         form=lambda s: forms.DeviceForm(request.POST),
-        act=lambda s, f: workflow.device_record(request=request, session=s, at=f.moment()),
+        act=lambda s, f: administration_service.device_record(
+            request=request, session=s, at=f.moment()
+        ),
         panel="administration",
         form_name="device_form",
         action="session.device",
         done=lambda r: (
-            f"Device used at {workflow.local_time(r.device.at)}."
+            f"Device used at {session_service.local_time(r.device.at)}."
             + "".join(f" Warning: {w}." for w in r.warnings)
         ),
     )
@@ -84,11 +88,11 @@ def end_dose(request, session_id: int):
         session_id,
         permission="session.chart",
         form=lambda s: forms.EndDoseForm(request.POST),
-        act=lambda s, f: workflow.dose_end(request=request, session=s, at=f.moment()),
+        act=lambda s, f: dose_service.dose_end(request=request, session=s, at=f.moment()),
         panel="administration",
         form_name="end_dose_form",
         action="session.dose_end",
-        done=lambda s: f"Dose ended at {workflow.local_time(s.dose_ended_at)}: observation.",
+        done=lambda s: f"Dose ended at {session_service.local_time(s.dose_ended_at)}: observation.",
     )
 
 
@@ -100,7 +104,9 @@ def product(request, session_id: int):
         session_id,
         permission="session.chart",
         form=lambda s: forms.ProductForm(request.POST),
-        act=lambda s, f: workflow.product_record(request=request, session=s, **f.cleaned_data),
+        act=lambda s, f: medication_service.product_record(
+            request=request, session=s, **f.cleaned_data
+        ),
         panel="administration",
         form_name="product_form",
         action="session.product",
@@ -116,7 +122,7 @@ def medication(request, session_id: int):
         session_id,
         permission="session.chart",
         form=lambda s: forms.MedicationForm(request.POST),
-        act=lambda s, f: workflow.medication_give(
+        act=lambda s, f: medication_service.medication_give(
             request=request,
             session=s,
             kind=f.cleaned_data["kind"],
@@ -129,5 +135,7 @@ def medication(request, session_id: int):
         panel="administration",
         form_name="medication_form",
         action="session.medication",
-        done=lambda m: f"{m.get_kind_display()}: {m.drug} {m.dose} at {workflow.local_time(m.at)}.",
+        done=lambda m: (
+            f"{m.get_kind_display()}: {m.drug} {m.dose} at {session_service.local_time(m.at)}."
+        ),
     )

@@ -7,7 +7,7 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.views.decorators.http import require_POST
 
-from . import checklist, forms, workflow
+from . import checklist, checklist_service, dose_service, forms, session_service
 from .session_writes import answer
 
 
@@ -23,7 +23,7 @@ def checklist_record(request, session_id: int):
         session_id,
         permission="session.chart",
         form=lambda s: forms.ChecklistForm(request.POST),
-        act=lambda s, f: workflow.checklist_record(
+        act=lambda s, f: checklist_service.checklist_record(
             request=request,
             session=s,
             code=f.cleaned_data["code"],
@@ -51,7 +51,7 @@ def checklist_override(request, session_id: int):
         session_id,
         permission="session.override",
         form=lambda s: forms.OverrideForm(request.POST),
-        act=lambda s, f: workflow.checklist_override(
+        act=lambda s, f: checklist_service.checklist_override(
             request=request,
             session=s,
             code=f.cleaned_data["code"],
@@ -73,7 +73,7 @@ def start(request, session_id: int):
         session_id,
         permission="session.chart",
         form=lambda s: forms.StartForm(request.POST, route=s.route),
-        act=lambda s, f: workflow.session_start(
+        act=lambda s, f: dose_service.session_start(
             request=request,
             session=s,
             at=f.moment(),
@@ -83,7 +83,7 @@ def start(request, session_id: int):
         panel="checklist",
         form_name="start_form",
         action="session.start",
-        done=lambda s: f"Dosing started at {workflow.local_time(s.dose_started_at)}.",
+        done=lambda s: f"Dosing started at {session_service.local_time(s.dose_started_at)}.",
     )
 
 
@@ -95,7 +95,7 @@ def not_started(request, session_id: int):
         session_id,
         permission="session.chart",
         form=lambda s: forms.NotStartedForm(request.POST),
-        act=lambda s, f: workflow.session_not_started(
+        act=lambda s, f: dose_service.session_not_started(
             request=request, session=s, reason=f.cleaned_data["reason"]
         ),
         panel="checklist",

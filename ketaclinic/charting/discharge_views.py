@@ -9,7 +9,7 @@ from django.http import Http404
 from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_POST
 
-from . import forms, workflow
+from . import discharge_service, forms, session_service
 from .access import access_session
 from .session_writes import answer, audit_read
 
@@ -22,7 +22,7 @@ def discharge(request, session_id: int):
         session_id,
         permission="session.discharge",
         form=lambda s: forms.DischargeForm(request.POST, route=s.route),
-        act=lambda s, f: workflow.discharge_sign(
+        act=lambda s, f: discharge_service.discharge_sign(
             request=request,
             session=s,
             criteria=f.ticked(),
@@ -32,7 +32,7 @@ def discharge(request, session_id: int):
         form_name="discharge_form",
         action="session.discharge",
         done=lambda d: (
-            f"Discharged by {d.signed_by.display_name} at {workflow.local_time(d.signed_at)}."
+            f"Discharged by {d.signed_by.display_name} at {session_service.local_time(d.signed_at)}."
         ),
     )
 
@@ -59,7 +59,7 @@ def integration_note(request, session_id: int):
         session_id,
         permission="integration_note.write",
         form=lambda s: forms.IntegrationNoteForm(request.POST),
-        act=lambda s, f: workflow.integration_note_write(
+        act=lambda s, f: discharge_service.integration_note_write(
             request=request, session=s, note=f.cleaned_data["note"]
         ),
         panel="notes",

@@ -1,5 +1,6 @@
 """Forms of the session page. They check shape only (numbers are numbers, choices are known);
-the rules live in ``workflow.py`` and the pure modules, whose messages come back per field."""
+the rules live in the session services (``*_service.py``) and the pure modules, whose
+messages come back per field."""
 
 from __future__ import annotations
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.views.decorators.http import require_POST
 
-from . import forms, workflow
+from . import forms, observation_service, session_service
 from .session_page import side_effect_label
 from .session_writes import answer
 
@@ -15,13 +15,13 @@ from .session_writes import answer
 @login_required
 @require_POST
 def dissociation(request, session_id: int):
-    options = workflow.dissociation_options()
+    options = observation_service.dissociation_options()
     return answer(
         request,
         session_id,
         permission="session.chart",
         form=lambda s: forms.DissociationForm(request.POST, options=options),
-        act=lambda s, f: workflow.dissociation_record(
+        act=lambda s, f: observation_service.dissociation_record(
             request=request,
             session=s,
             score=f.cleaned_data["score"],
@@ -32,7 +32,7 @@ def dissociation(request, session_id: int):
         form_name="dissociation_form",
         action="session.dissociation",
         done=lambda r: (
-            f"Dissociation {r.score}/{options.scale_max} at {workflow.local_time(r.at)}."
+            f"Dissociation {r.score}/{options.scale_max} at {session_service.local_time(r.at)}."
         ),
     )
 
@@ -45,7 +45,7 @@ def side_effect(request, session_id: int):
         session_id,
         permission="session.chart",
         form=lambda s: forms.SideEffectForm(request.POST),
-        act=lambda s, f: workflow.side_effect_record(
+        act=lambda s, f: observation_service.side_effect_record(
             request=request,
             session=s,
             code=f.cleaned_data["code"],
@@ -77,7 +77,7 @@ def adverse_event(request, session_id: int):
         session_id,
         permission="session.chart",
         form=lambda s: forms.AdverseEventForm(request.POST),
-        act=lambda s, f: workflow.adverse_event_record(
+        act=lambda s, f: observation_service.adverse_event_record(
             request=request,
             session=s,
             description=f.cleaned_data["description"],

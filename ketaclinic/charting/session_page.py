@@ -16,9 +16,20 @@ from django.conf import settings
 
 from ketaclinic.accounts.permissions import can
 
-from . import checklist, forms, policy, safety, workflow
+from . import (
+    administration_service,
+    checklist,
+    checklist_facts,
+    checklist_service,
+    discharge_service,
+    forms,
+    observation_service,
+    policy,
+    safety,
+    session_service,
+)
 from .flow_sheet import flow_context
-from .models import SessionStatus, TreatmentSession
+from .models import ACTIVE, SessionStatus, TreatmentSession
 from .session_record import Sheet, monitoring_marker
 
 #: The infusion's state after its newest valid event.
@@ -52,7 +63,7 @@ def checklist_part(session: TreatmentSession, sheet: Sheet) -> dict[str, Any]:
     """The gate: where each item stands, which block the start, which are not asked."""
     # Before dosing the vitals item needs the newest complete reading and the alerts in force
     # on the readings so far: the decisive readings hold both. After, it is a snapshot.
-    states = workflow.checklist_states(
+    states = checklist_service.checklist_states(
         session, rows=sheet.checklist, readings=sheet.readings.decisive
     )
     return {
@@ -60,30 +71,30 @@ def checklist_part(session: TreatmentSession, sheet: Sheet) -> dict[str, Any]:
         "blocking": [s for s in states if s.blocking],
         "not_asked": [s.item.label for s in states if s.state == "not_applicable"],
         "checklist_source": checklist.DEFAULT_CHECKLIST.source,
-        "fasting_rule": workflow.fasting_rule(session),
+        "fasting_rule": checklist_facts.fasting_rule(session),
     }
 
 
 def administration_part(session: TreatmentSession, sheet: Sheet) -> dict[str, Any]:
     """The dose delivered so far, computed from the record, and the infusion's state."""
-    total = workflow.delivered(session, sheet.infusion, sheet.boluses, sheet.devices)
-    running = workflow.final(sheet.infusion)
+    total = administration_service.delivered(session, sheet.infusion, sheet.boluses, sheet.devices)
+    running = session_service.final(sheet.infusion)
     return {
         "total": total,
         "rest_warnings": [
-            text for _w, text in workflow.device_rest_warnings(session, sheet.devices)
+            text for _w, text in administration_service.device_rest_warnings(session, sheet.devices)
         ],
         "over_plan": total.total_mg > session.planned_dose_mg,
-        "rate_range": workflow.rate_range(session) if session.route == "iv" else None,
+        "rate_range": administration_service.rate_range(session) if session.route == "iv" else None,
         "infusion_state": INFUSION_STATE.get(running[-1].kind if running else "", "not started"),
-        "route_words": workflow.ROUTE_WORDS.get(session.route, session.route),
+        "route_words": session_service.ROUTE_WORDS.get(session.route, session.route),
     }
 
 
 def vitals_part(session: TreatmentSession, sheet: Sheet, window) -> dict[str, Any]:
     """The monitoring schedule, the flow sheet's page and summary, and the alerts."""
     readings = sheet.readings
-    checks, no_schedule = workflow.monitoring(session, readings.check, window)
+    checks, no_schedule = discharge_service.monitoring(session, readings.check, window)
     return {
         "checks": checks,
         "no_schedule": no_schedule,
@@ -99,7 +110,7 @@ def vitals_part(session: TreatmentSession, sheet: Sheet, window) -> dict[str, An
 
 def discharge_part(session: TreatmentSession, sheet: Sheet, window) -> dict[str, Any]:
     """What still blocks discharge: the criteria are ticked on the form, the rest listed."""
-    assessment, blockers = workflow.discharge_assessment(
+    assessment, blockers = discharge_service.discharge_assessment(
         session, criteria={}, readings=sheet.readings.decisive, alerts=sheet.alerts, window=window
     )
     criteria_codes = {c.code for c in safety.DEFAULT_DISCHARGE.criteria}
@@ -115,14 +126,14 @@ def discharge_part(session: TreatmentSession, sheet: Sheet, window) -> dict[str,
 def observations_part(sheet: Sheet) -> dict[str, Any]:
     return {
         "side_effect_rows": [(row, side_effect_label(row.code)) for row in sheet.side_effects],
-        "dissociation_options": workflow.dissociation_options(),
+        "dissociation_options": observation_service.dissociation_options(),
     }
 
 
 def permissions_part(user, session: TreatmentSession) -> dict[str, Any]:
     """What this user may do here; the page shows only the forms they may use."""
     return {
-        "is_active": session.status in workflow.ACTIVE,
+        "is_active": session.status in ACTIVE,
         "can_chart": can(user, "session.chart"),
         "can_override": can(user, "session.override"),
         "can_discharge": can(user, "session.discharge"),
@@ -148,7 +159,9 @@ def default_forms(session: TreatmentSession) -> dict[str, Any]:
         "product_form": forms.ProductForm(initial=product),
         "medication_form": forms.MedicationForm(),
         "vitals_form": forms.VitalsForm(),
-        "dissociation_form": forms.DissociationForm(options=workflow.dissociation_options()),
+        "dissociation_form": forms.DissociationForm(
+            options=observation_service.dissociation_options()
+        ),
         "side_effect_form": forms.SideEffectForm(),
         "adverse_event_form": forms.AdverseEventForm(),
         "discharge_form": forms.DischargeForm(route=session.route, initial={"whom_to_call": whom}),
@@ -183,15 +196,15 @@ def session_context(request, session: TreatmentSession, **overrides) -> dict[str
     """Everything the session page and its panels render; ``overrides`` are bound forms."""
     # The vital-sign policy in force: the clinic's newest signed version.
     sheet = Sheet.read(session, policy.in_force(), request.GET.get("flow_page"))
-    window = workflow.dose_window(session, sheet.infusion, sheet.devices)
-    moment = workflow.reference_moment(session)
+    window = discharge_service.dose_window(session, sheet.infusion, sheet.devices)
+    moment = discharge_service.reference_moment(session)
     context = {
         "session": session,
         "patient": session.patient,
         "plan": session.plan,
         "sheet": sheet,
         "now": moment,
-        "elapsed_minutes": int(workflow.dose_minute(session, moment))
+        "elapsed_minutes": int(session_service.dose_minute(session, moment))
         if session.dose_started_at
         else None,
         "statuses": SessionStatus,

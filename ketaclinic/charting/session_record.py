@@ -38,7 +38,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 
-from . import alert_window, checklist, safety, workflow
+from . import alert_window, checklist, checklist_service, safety, session_service
 from .flow_sheet import FlowPage, ReadingSummary, summarise
 from .models import RecordStatus, TreatmentSession, VitalReading
 
@@ -180,7 +180,7 @@ class Readings:
             .select_related("recorded_by")
             .order_by("at", "id")
         )
-        valid = workflow.final(rows)
+        valid = session_service.final(rows)
         return cls(
             summary=summary,
             page=shown,
@@ -211,7 +211,7 @@ class Sheet:
     def read(cls, session, policy: safety.VitalSignPolicy, page: str | None = None) -> Sheet:
         by = ("recorded_by",)
         return cls(
-            checklist=workflow.checklist_rows(session),
+            checklist=checklist_service.checklist_rows(session),
             infusion=list(session.infusion_events.select_related(*by).order_by("at", "id")),
             boluses=list(session.boluses.select_related(*by).order_by("at", "id")),
             devices=list(session.devices.select_related(*by).order_by("at", "id")),

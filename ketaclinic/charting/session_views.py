@@ -20,7 +20,7 @@ from ketaclinic.audit.trail import audit_invalid_form
 from ketaclinic.patients.access import access_patient, refuse
 from ketaclinic.scheduling.models import Appointment
 
-from . import concentration, forms, services, workflow
+from . import concentration, forms, in_error_service, session_service
 from .access import access_session
 from .session_page import session_context
 from .session_writes import PANELS, audit_read, session_url, written
@@ -55,7 +55,7 @@ def open_session(request, appointment_id: int):
         raise Http404("No such appointment.")
     access_patient(request, appointment.patient_id, "session.chart")
     try:
-        session = services.session_open(request=request, appointment=appointment)
+        session = session_service.session_open(request=request, appointment=appointment)
     except ValidationError as error:
         trail.record(
             action="session.open",
@@ -70,7 +70,7 @@ def open_session(request, appointment_id: int):
             {"appointment": appointment, "errors": error.messages},
             status=422,
         )
-    except services.ChairBusy as busy:  # audited as refused by the service
+    except session_service.ChairBusy as busy:  # audited as refused by the service
         return render(
             request,
             "charting/open_refused.html",
@@ -88,7 +88,7 @@ def open_session(request, appointment_id: int):
 @require_POST
 def entry_in_error(request, session_id: int, kind: str, entry_id: int):
     """Strike out an entry of any kind, with the reason; the body shows why when refused."""
-    if kind not in workflow.ENTRY_KINDS:
+    if kind not in in_error_service.ENTRY_KINDS:
         raise Http404
     permission = "integration_note.write" if kind == "integration_note" else "session.chart"
     session = access_session(request, session_id, permission)
@@ -96,7 +96,7 @@ def entry_in_error(request, session_id: int, kind: str, entry_id: int):
     try:
         if not form.is_valid():
             raise ValidationError({"reason": "Say why the entry is wrong."})
-        workflow.entry_mark_in_error(
+        in_error_service.entry_mark_in_error(
             request=request,
             session=session,
             kind=kind,
@@ -107,7 +107,7 @@ def entry_in_error(request, session_id: int, kind: str, entry_id: int):
         if not form.is_valid():
             audit_invalid_form(request, form, "session.entry_in_error", session.patient_id)
         return body_refused(request, session, "; ".join(error.messages))
-    label = workflow.ENTRY_KINDS[kind][1]
+    label = in_error_service.ENTRY_KINDS[kind][1]
     return written(request, session, f"Marked entered in error: {label}.")
 
 

@@ -10,7 +10,7 @@ from django.http import HttpResponse
 from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET, require_POST
 
-from . import forms, workflow
+from . import forms, session_service, vitals_service
 from .access import access_session
 from .models import SafetyAlert
 from .session_page import session_context
@@ -35,7 +35,9 @@ def monitoring_panel(request, session_id: int):
 
 def vitals_notice(result) -> str:
     row, alerts = result
-    text = f"Vital signs at {workflow.local_time(row.at)}: {workflow.reading_text(row)}."
+    text = (
+        f"Vital signs at {session_service.local_time(row.at)}: {vitals_service.reading_text(row)}."
+    )
     return text + "".join(f" ALERT {a.get_level_display().upper()}: {a.label}." for a in alerts)
 
 
@@ -47,7 +49,7 @@ def vitals(request, session_id: int):
         session_id,
         permission="session.chart",
         form=lambda s: forms.VitalsForm(request.POST),
-        act=lambda s, f: workflow.vitals_enter(
+        act=lambda s, f: vitals_service.vitals_enter(
             request=request, session=s, values=f.values(), at=f.moment()
         ),
         panel="vitals-entry",
@@ -64,7 +66,7 @@ def acknowledge(request, session_id: int, alert_id: int):
         alert = SafetyAlert.objects.filter(pk=alert_id, session=session).first()
         if alert is None:
             raise ValidationError({"action_taken": "No such alert in this session."})
-        return workflow.alert_acknowledge(
+        return vitals_service.alert_acknowledge(
             request=request,
             session=session,
             alert=alert,

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ketaclinic.charting import policy, safety, workflow
+from ketaclinic.charting import checklist_service, policy, safety, session_service
 from ketaclinic.charting.flow_sheet import FLOW_INTERVAL_MIN, FLOW_PAGE_ROWS, SUMMARISED, summarise
 from ketaclinic.charting.models import RecordStatus, VitalReading
 from ketaclinic.charting.session_record import Readings
@@ -42,7 +42,7 @@ def store(session, series) -> None:
 
 
 def alerts_of(session, rows) -> list:
-    pure = [to_pure(session, row) for row in workflow.final(rows)]
+    pure = [to_pure(session, row) for row in session_service.final(rows)]
     return safety.evaluate(pure, policy.in_force())
 
 
@@ -161,7 +161,7 @@ def test_the_open_checklist_answers_from_the_decisive_readings(patient_b, prescr
     )
 
     def vitals_item(readings):
-        states = workflow.checklist_states(session, readings=readings)
+        states = checklist_service.checklist_states(session, readings=readings)
         return next(s for s in states if s.code == "pre_treatment_vitals")
 
     shown, everything = vitals_item(decisive(session)), vitals_item(every_reading(session))
@@ -173,7 +173,7 @@ def reference_intervals(session) -> list[tuple]:
     """The summary as the page computed it in Python from every reading (before issue #15)."""
     width = dt.timedelta(minutes=FLOW_INTERVAL_MIN)
     found: dict[int, list] = {}
-    for row in workflow.final(every_reading(session)):
+    for row in session_service.final(every_reading(session)):
         found.setdefault((row.at - session.opened_at) // width, []).append(row)
     summary = []
     for index in sorted(found, reverse=True):
