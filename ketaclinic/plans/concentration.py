@@ -118,7 +118,7 @@ def rounded(values) -> list[float]:
 def plan_curves(plan, weight_kg: float, dose_mg: Decimal) -> list[Curve]:
     """The plan's own session at ``dose_mg``, then the comparison routes for the same patient."""
     own = population_curve(
-        f"This plan: {plan.route.upper()} {dose_mg} mg",
+        f"This plan: {plan.protocol.get_route_display()} {dose_mg} mg",
         regimen(plan.route, dose_mg, plan.infusion_minutes),
         weight_kg,
         horizon_min(plan.route),

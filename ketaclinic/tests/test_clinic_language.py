@@ -58,6 +58,8 @@ NOWHERE = {
     "evidence tag": re.compile(r"\[(?:V|U|2nd|1st)(?:[:\]]| ?\])"),
     "Python dict": re.compile(r"""\{\s*['"][^'"]*['"]\s*:\s"""),
 }
+# What a chart draws (its JSON): its titles, legends and hover texts, never these.
+IN_CHART_DATA = {name: NOWHERE[name] for name in NOWHERE if name != "Python dict"}
 # Not shown as words (a <code> element may show a command or a file by its name).
 MARKERS = NOWHERE | {
     "data file name": re.compile(r"\w\.ya?ml\b"),
@@ -95,7 +97,8 @@ def offences(text: str, *, markers=MARKERS) -> list[str]:
 
 class VisibleText(HTMLParser):
     """The text of an HTML page a person reads (no tags, attributes, scripts or styles), the
-    text of its code elements apart, and the links it offers."""
+    text of its code elements and of the data its charts draw (JSON scripts) apart, and the
+    links it offers."""
 
     NOT_READ = frozenset({"script", "style"})
     CODE = frozenset({"code", "kbd", "samp"})
@@ -104,10 +107,14 @@ class VisibleText(HTMLParser):
         super().__init__(convert_charrefs=True)
         self.parts: list[str] = []
         self.code: list[str] = []
+        self.data: list[str] = []
         self.links: list[str] = []
-        self.inside = {"hidden": 0, "code": 0}
+        self.inside = {"hidden": 0, "code": 0, "data": 0}
 
     def handle_starttag(self, tag, attrs):
+        fields = dict(attrs)
+        if tag == "script" and fields.get("type") == "application/json":
+            self.inside["data"] += 1  # a chart's titles, legends and hover texts
         self.count(tag, +1)
         for name, value in attrs:
             if name in ("href", "action", "src") and value:
@@ -117,6 +124,8 @@ class VisibleText(HTMLParser):
         self.parts.append(" ")
 
     def handle_endtag(self, tag):
+        if tag == "script" and self.inside["data"]:
+            self.inside["data"] -= 1
         self.count(tag, -1)
         self.parts.append(" ")
 
@@ -126,20 +135,22 @@ class VisibleText(HTMLParser):
             self.inside[kind] = max(self.inside[kind] + step, 0)
 
     def handle_data(self, data):
-        if self.inside["hidden"]:
-            return
-        (self.code if self.inside["code"] else self.parts).append(data)
+        if self.inside["data"]:
+            self.data.append(data)
+        elif not self.inside["hidden"]:
+            (self.code if self.inside["code"] else self.parts).append(data)
 
     def text(self) -> str:
         return " ".join("".join(self.parts).split())
 
 
-def read_html(content: str) -> tuple[str, str, list[str]]:
-    """The words of a page, the text of its code elements, and its links."""
+def read_html(content: str) -> tuple[str, str, str, list[str]]:
+    """The words of a page, the text of its code elements, its chart data, and its links."""
     parser = VisibleText()
     parser.feed(content)
     parser.close()
-    return parser.text(), " ".join(" ".join(parser.code).split()), parser.links
+    code, data = (" ".join(" ".join(parts).split()) for parts in (parser.code, parser.data))
+    return parser.text(), code, data, parser.links
 
 
 PDF_STREAM = re.compile(rb"stream\r?\n(.*?)\r?\nendstream", re.DOTALL)
@@ -353,10 +364,11 @@ class Walk:
             return text, offences(text)
         if not kind.startswith("text/html"):
             return "", []
-        text, code, links = read_html(content.decode())
+        text, code, data, links = read_html(content.decode())
         for link in links + ADDRESS.findall(text):
             self.add(link)
-        return text, offences(text) + offences(code, markers=NOWHERE)
+        found = offences(text) + offences(code, markers=NOWHERE)
+        return text, found + offences(data, markers=IN_CHART_DATA)
 
     def read_outbox(self) -> None:
         for message in mail.outbox:
