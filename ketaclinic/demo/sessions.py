@@ -294,13 +294,58 @@ def chart_iv(session: TreatmentSession, users, variant: int) -> None:
     """An IV infusion: 40 min, vitals every 10 min during and 15 min after for an hour."""
     nurse, prescriber = session.nurse, users["prescriber"]
     request = request_of(nurse)
+    drawn = _prepare_iv(session, users, variant)
+    rate = session.planned_rate_mg_per_min  # the plan's dose over its minutes, rounded by dosing
+    dose_service.session_start(
+        request=request, session=session, at=minutes(session.opened_at, 15), rate_mg_per_min=rate
+    )
+    session.refresh_from_db()
+    start = session.dose_started_at
+    blood_pressure_event = variant == 2
+    for minute in (1, 10, 20, 30, 40):
+        if blood_pressure_event and minute == 30:
+            _blood_pressure_event(session, nurse, rate)
+        else:
+            vitals(
+                session,
+                nurse,
+                minutes(start, minute),
+                systolic_mmhg=128 + minute // 5,
+                diastolic_mmhg=82,
+            )
+    _iv_observations(session, variant, blood_pressure_event)
+    administration_service.infusion_record(
+        request=request, session=session, kind="stop", at=minutes(start, 40)
+    )
+    session.refresh_from_db()
+    end = session.dose_ended_at
+    stock.account_for(drawn, prescriber, minutes(end, 2))
+    for minute in (15, 30, 45, 60):
+        vitals(session, nurse, minutes(end, minute))
+    observation_service.dissociation_record(
+        request=request, session=session, score=0, at=minutes(end, 15)
+    )
+    discharge(session, nurse, minutes(end, 62))
+    if variant in (0, 2):
+        integration_note(
+            session,
+            users,
+            "Integration session: talked through the imagery of the infusion and the sense of "
+            "distance from low mood; agreed one small daily activity to practise before the "
+            "next infusion.",
+        )
+
+
+def _prepare_iv(session: TreatmentSession, users, variant: int):
+    """Baseline vitals, the checklist, the drug drawn, and (every other session) ondansetron."""
+    nurse, prescriber = session.nurse, users["prescriber"]
     opened = session.opened_at
     vitals(session, nurse, minutes(opened, 5), heart_rate_bpm=78)
     answer_checklist(session, nurse, prescriber, minutes(opened, 8))
     drawn = record_product(session, nurse, timezone.localdate(opened), users)
     if variant % 2 == 0:
         medication_service.medication_give(
-            request=request,
+            request=request_of(nurse),
             session=session,
             kind="premedication",
             drug="Ondansetron",
@@ -309,53 +354,44 @@ def chart_iv(session: TreatmentSession, users, variant: int) -> None:
             reason="Anti-nausea premedication",
             at=minutes(opened, 10),
         )
-    rate = session.planned_rate_mg_per_min  # the plan's dose over its minutes, rounded by dosing
-    dose_service.session_start(
-        request=request, session=session, at=minutes(opened, 15), rate_mg_per_min=rate
-    )
-    session.refresh_from_db()
+    return drawn
+
+
+def _blood_pressure_event(session: TreatmentSession, nurse: User, rate: Decimal) -> None:
+    """At 30 min a high blood pressure: the alert acknowledged, the rate halved, a recheck."""
+    request = request_of(nurse)
     start = session.dose_started_at
-    blood_pressure_event = variant == 2
-    for minute in (1, 10, 20, 30, 40):
-        if blood_pressure_event and minute == 30:
-            (alert,) = vitals(
-                session,
-                nurse,
-                minutes(start, 30),
-                systolic_mmhg=186,
-                diastolic_mmhg=108,
-                heart_rate_bpm=96,
-            )
-            acknowledge(
-                request=request,
-                session=session,
-                alert=alert,
-                action_taken="Rechecked after 5 min (164/96); infusion rate halved; prescriber informed",
-            )
-            administration_service.infusion_record(
-                request=request,
-                session=session,
-                kind="rate_change",
-                rate_mg_per_min=(rate / 2).quantize(Decimal("0.01")),
-                reason="BP 186/108 at 30 min (clinic policy: consider slowing)",
-                at=minutes(start, 31),
-            )
-            vitals(
-                session,
-                nurse,
-                minutes(start, 35),
-                systolic_mmhg=164,
-                diastolic_mmhg=96,
-                heart_rate_bpm=90,
-            )
-            continue
-        vitals(
-            session,
-            nurse,
-            minutes(start, minute),
-            systolic_mmhg=128 + minute // 5,
-            diastolic_mmhg=82,
-        )
+    (alert,) = vitals(
+        session,
+        nurse,
+        minutes(start, 30),
+        systolic_mmhg=186,
+        diastolic_mmhg=108,
+        heart_rate_bpm=96,
+    )
+    acknowledge(
+        request=request,
+        session=session,
+        alert=alert,
+        action_taken="Rechecked after 5 min (164/96); infusion rate halved; prescriber informed",
+    )
+    administration_service.infusion_record(
+        request=request,
+        session=session,
+        kind="rate_change",
+        rate_mg_per_min=(rate / 2).quantize(Decimal("0.01")),
+        reason="BP 186/108 at 30 min (clinic policy: consider slowing)",
+        at=minutes(start, 31),
+    )
+    vitals(
+        session, nurse, minutes(start, 35), systolic_mmhg=164, diastolic_mmhg=96, heart_rate_bpm=90
+    )
+
+
+def _iv_observations(session: TreatmentSession, variant: int, blood_pressure_event: bool) -> None:
+    """Dissociation at 20 min; nausea in some sessions; the raised blood pressure as charted."""
+    request = request_of(session.nurse)
+    start = session.dose_started_at
     observation_service.dissociation_record(
         request=request, session=session, score=3 + variant % 4, at=minutes(start, 20)
     )
@@ -376,26 +412,6 @@ def chart_iv(session: TreatmentSession, users, variant: int) -> None:
             severity="moderate",
             action="Rate halved; rechecked every 5 min",
             at=minutes(start, 30),
-        )
-    administration_service.infusion_record(
-        request=request, session=session, kind="stop", at=minutes(start, 40)
-    )
-    session.refresh_from_db()
-    end = session.dose_ended_at
-    stock.account_for(drawn, prescriber, minutes(end, 2))
-    for minute in (15, 30, 45, 60):
-        vitals(session, nurse, minutes(end, minute))
-    observation_service.dissociation_record(
-        request=request, session=session, score=0, at=minutes(end, 15)
-    )
-    discharge(session, nurse, minutes(end, 62))
-    if variant in (0, 2):
-        integration_note(
-            session,
-            users,
-            "Integration session: talked through the imagery of the infusion and the sense of "
-            "distance from low mood; agreed one small daily activity to practise before the "
-            "next infusion.",
         )
 
 
