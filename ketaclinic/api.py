@@ -23,7 +23,6 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as SchemaValidationError
 from ninja.parser import Parser
-from ninja.renderers import JSONRenderer
 from ninja.security import django_auth
 from pydantic import BaseModel
 
@@ -44,7 +43,7 @@ from ketaclinic.protocols.api import router as protocols_router
 from ketaclinic.scheduling.api import patients_router as patient_scheduling_router
 from ketaclinic.scheduling.api import router as scheduling_router
 from ketaclinic.screening.api import router as screening_router
-from ketaclinic.web import inputs
+from ketaclinic.web import inputs, json_answer
 from ketaclinic.web.docs import staff_only
 from ketaclinic.web.json_errors import ApiError, error_body
 
@@ -56,12 +55,6 @@ class StrictJsonParser(Parser):
 
     def parse_body(self, request):
         return inputs.load_json(request.body)
-
-
-class FiniteJsonRenderer(JSONRenderer):
-    """The API never emits NaN or Infinity: a non-finite number is a bug (a logged 500)."""
-
-    json_dumps_params = {"allow_nan": False}
 
 
 ERROR_SCHEMA = ApiError.model_json_schema(ref_template="#/components/schemas/{model}")
@@ -109,7 +102,7 @@ api = ClinicAPI(
     # The Swagger page and the schema: signed-in staff only (Swagger UI from ninja's static).
     docs_decorator=staff_only(lambda user: user.role in STAFF),
     parser=StrictJsonParser(),
-    renderer=FiniteJsonRenderer(),
+    renderer=json_answer.RENDERER,
 )
 logger = logging.getLogger("ketaclinic.api")
 INTEGER = re.compile(r"^\s*[+-]?\d+\s*$")
