@@ -219,3 +219,18 @@ def session_context(request, session: TreatmentSession, **overrides) -> dict[str
     context.update(overrides)
     context.update(form_rows(session, context))
     return context
+
+
+def monitoring_context(request, session: TreatmentSession) -> dict[str, Any]:
+    """What the polled vitals and alerts panels render: the same parts as the page's, read
+    without the rest of the record."""
+    sheet = Sheet.for_monitoring(session, policy.in_force(), request.GET.get("flow_page"))
+    window = discharge_service.dose_window(session, sheet.infusion, sheet.devices)
+    context = {
+        "session": session,
+        "sheet": sheet,
+        **vitals_part(session, sheet, window),
+        **permissions_part(request.user, session),
+    }
+    context["open_alert_rows"] = [(alert, None) for alert in context["open_alerts"]]
+    return context

@@ -230,6 +230,27 @@ class Sheet:
             readings=Readings.read(session, policy, page),
         )
 
+    @classmethod
+    def for_monitoring(cls, session, policy: safety.VitalSignPolicy, page: str | None) -> Sheet:
+        """What the polled vitals and alerts panels show, and the dose window they need."""
+        by = ("recorded_by",)
+        return cls(
+            checklist=[],
+            infusion=list(session.infusion_events.select_related(*by).order_by("at", "id")),
+            boluses=[],
+            devices=list(session.devices.select_related(*by).order_by("at", "id")),
+            medications=[],
+            alerts=list(
+                session.alerts.select_related("acknowledged_by").order_by("raised_at", "id")
+            ),
+            dissociation=[],
+            side_effects=[],
+            adverse_events=[],
+            notes=[],
+            discharge=None,
+            readings=Readings.read(session, policy, page),
+        )
+
 
 def monitoring_marker(summary: ReadingSummary, alerts: Sequence) -> str:
     """Changes whenever a reading or alert is added, acknowledged or struck out."""

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 from . import forms, session_service, vitals_service
 from .access import access_session
 from .models import SafetyAlert
-from .session_page import session_context
+from .session_page import monitoring_context
 from .session_record import current_marker
 from .session_writes import PANELS, answer, audit_read, oob
 
@@ -26,7 +26,7 @@ def monitoring_panel(request, session_id: int):
     if request.GET.get("since") == current_marker(session):
         return HttpResponse(status=204)
     audit_read(request, session, "monitoring")
-    context = session_context(request, session)
+    context = monitoring_context(request, session)
     html = render_to_string(PANELS["vitals"], context, request) + oob(
         render_to_string(PANELS["alerts"], context, request)
     )
