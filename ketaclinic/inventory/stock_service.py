@@ -21,6 +21,24 @@ from .models import EntryKind, LedgerEntry, Lot
 from .replay import lot_state
 from .session_drug import show
 
+# The log's columns: mg per vial to 999,999.99, mL per vial to 9,999.99, a delivery's mg to
+# 99,999,999.99 (inventory/models.py). Larger numbers are typing errors, refused by name.
+MAX_MG_PER_VIAL = Decimal("999999.99")
+MAX_ML_PER_VIAL = Decimal("9999.99")
+MAX_DELIVERY_MG = Decimal("99999999.99")
+
+
+def _fits_the_log(strength: Decimal, volume: Decimal, vials: int) -> None:
+    """A strength, volume and delivery the log can hold, or a 422 naming the field."""
+    if strength > MAX_MG_PER_VIAL:
+        raise ValidationError({"mg_per_vial": f"At most {MAX_MG_PER_VIAL:,} mg per vial."})
+    if volume > MAX_ML_PER_VIAL:
+        raise ValidationError({"ml_per_vial": f"At most {MAX_ML_PER_VIAL:,} mL per vial."})
+    if strength * vials > MAX_DELIVERY_MG:
+        raise ValidationError(
+            {"vials": f"One delivery holds at most {MAX_DELIVERY_MG:,} mg: check the vials."}
+        )
+
 
 def lot_receive(
     *,
@@ -44,6 +62,7 @@ def lot_receive(
         volume = quantity(ml_per_vial, "ml_per_vial")
         if isinstance(vials, bool) or not isinstance(vials, int) or vials <= 0:
             raise ValidationError({"vials": "Give a whole number of vials above 0."})
+        _fits_the_log(strength, volume, vials)
         if expires_on < timezone.localdate():
             raise ValidationError({"expires_on": "This lot has expired: it cannot be received."})
         with transaction.atomic():

@@ -130,3 +130,28 @@ def test_the_api_refuses_who_the_pages_refuse(cast, session, who, status):
 
 def test_another_patients_session_is_not_found_over_the_api(cast, session):
     assert signed_in(cast["patient_b"]).get(f"{API}/sessions/{session.pk}").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("field", "changes"),
+    [
+        ("mg_per_vial", {"mg_per_vial": "60000000", "vials": 1}),
+        ("vials", {"mg_per_vial": "500000", "vials": 824}),
+    ],
+)
+def test_a_receipt_too_large_for_the_log_is_a_422_naming_the_field(nurse, field, changes):
+    receipt = {
+        "drug": "racemic ketamine",
+        "product": "Ketamine HCl 50 mg/mL, 10 mL",
+        "supplier": "Henry Schein",
+        "lot_number": "TOO-BIG",
+        "ml_per_vial": "10",
+        "expires_on": (timezone.localdate() + dt.timedelta(days=300)).isoformat(),
+        **changes,
+    }
+
+    answer = post(signed_in(nurse), f"{API}/receipts", receipt)
+
+    assert answer.status_code == 422, answer.content
+    assert field in json.dumps(answer.json()["errors"])
+    assert not LedgerEntry.objects.filter(lot__lot_number="TOO-BIG").exists()
