@@ -10,6 +10,7 @@ counts the pages and gives the monitoring poll its marker.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import itertools
 from dataclasses import dataclass, field
 
@@ -17,7 +18,7 @@ from django.db import connection
 from django.db.models import Count, Func, IntegerField, Max, Min, Q, Value
 from django.utils import timezone
 
-from .models import RecordStatus, TreatmentSession
+from .models import RecordStatus, TreatmentSession, VitalReading
 
 #: The flow sheet shows this many readings a page, newest first.
 FLOW_PAGE_ROWS = 30
@@ -27,6 +28,11 @@ SUMMARISED = ("systolic_mmhg", "diastolic_mmhg", "heart_rate_bpm", "spo2_pct", "
 
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 MICROSECOND = dt.timedelta(microseconds=1)
+
+
+def microseconds(moment: dt.datetime) -> int:
+    """Microseconds since 1970 (UTC), exactly."""
+    return (moment - EPOCH) // MICROSECOND
 
 
 class IntervalIndex(Func):
@@ -43,15 +49,15 @@ class IntervalIndex(Func):
         # Django keeps an aware datetime as 'YYYY-MM-DD HH:MM:SS[.ffffff]' in UTC: whole
         # seconds from strftime, microseconds from the text (none when the fraction is).
         column, params = compiler.compile(self.source_expressions[0])
-        origin = (self.origin - EPOCH) // MICROSECOND
         since = (
             f"(CAST(strftime('%%s', {column}) AS INTEGER) * 1000000"
-            f" + CAST(substr({column}, 21, 6) AS INTEGER) - {origin})"
+            f" + CAST(substr({column}, 21, 6) AS INTEGER) - %s)"
         )
+        since_params = (*params, *params, microseconds(self.origin))
         width = self.width // MICROSECOND
         # SQLite's integer division truncates towards zero: step back first below zero.
         sql = f"(({since} - CASE WHEN {since} < 0 THEN {width - 1} ELSE 0 END) / {width})"
-        return sql, (*params, *params, *params, *params)
+        return sql, (*since_params, *since_params)
 
     def as_postgresql(self, compiler, connection, **extra):
         column, params = compiler.compile(self.source_expressions[0])
@@ -100,10 +106,15 @@ class ReadingSummary:
 #: Intervals summarised one by one, a day at most; readings before opening or after them
 #: (none, as the record is written) are grouped by the database in one more part.
 MAX_INTERVALS = 96
-#: Stand-ins compiled into one interval's part, then replaced by each interval's values.
+#: Stand-ins compiled into the summary's parts once, then replaced by each session's values:
+#: building the queries costs more than running them.
+ANY_SESSION = -31_337
 PART_FROM = dt.datetime(1901, 1, 1, tzinfo=dt.UTC)
 PART_TO = dt.datetime(1902, 1, 1, tzinfo=dt.UTC)
 PART_INDEX = -1_000_003
+OUTSIDE_BEFORE = dt.datetime(1903, 1, 1, tzinfo=dt.UTC)
+OUTSIDE_FROM = dt.datetime(1904, 1, 1, tzinfo=dt.UTC)
+ORIGIN = dt.datetime(1905, 1, 1, tzinfo=dt.UTC)
 
 
 def summary_columns() -> dict:
@@ -123,40 +134,55 @@ def interval_bounds(session: TreatmentSession) -> list[dt.datetime]:
     return [session.opened_at + k * width for k in range(count + 1)]
 
 
-def summary_statement(session: TreatmentSession, bounds: list[dt.datetime]):
-    """One interval's aggregate, compiled once and repeated for every interval (UNION ALL),
-    and the readings outside them grouped by :class:`IntervalIndex`: (sql, params, names).
-
-    Each part walks its interval along the (session, at) index; grouping every reading by
-    an expression instead would sort them all, the part of this page that grew with them.
-    """
+@functools.lru_cache(maxsize=4)
+def compiled_parts(vendor: str) -> tuple[tuple, tuple]:
+    """An interval's aggregate and the readings-outside part, compiled once per database
+    with stand-ins for the session's values: ((sql, params), (sql, params))."""
     columns = summary_columns()
+    readings = VitalReading.objects.filter(session_id=ANY_SESSION)
     part = (
-        session.vitals.filter(at__gte=PART_FROM, at__lt=PART_TO)
+        readings.filter(at__gte=PART_FROM, at__lt=PART_TO)
         .annotate(interval=Value(PART_INDEX, IntegerField()))
         .values("interval")
         .annotate(**columns)
         .order_by()
     )
-    part_sql, part_params = part.query.sql_with_params()
-    adapt = connection.ops.adapt_datetimefield_value
-    statements, params = [], []
-    for index, (start, end) in enumerate(itertools.pairwise(bounds)):
-        values = {adapt(PART_FROM): adapt(start), adapt(PART_TO): adapt(end), PART_INDEX: index}
-        statements.append(part_sql)
-        params += [values.get(param, param) for param in part_params]
-    width = bounds[1] - bounds[0]
+    width = dt.timedelta(minutes=FLOW_INTERVAL_MIN)
     outside = (
-        session.vitals.filter(Q(at__lt=bounds[0]) | Q(at__gte=bounds[-1]))
-        .annotate(interval=IntervalIndex("at", origin=session.opened_at, width=width))
+        readings.filter(Q(at__lt=OUTSIDE_BEFORE) | Q(at__gte=OUTSIDE_FROM))
+        .annotate(interval=IntervalIndex("at", origin=ORIGIN, width=width))
         .values("interval")
         .annotate(**columns)
         .order_by()
     )
-    outside_sql, outside_params = outside.query.sql_with_params()
+    return part.query.sql_with_params(), outside.query.sql_with_params()
+
+
+def summary_statement(session: TreatmentSession, bounds: list[dt.datetime]):
+    """One interval's aggregate repeated for every interval (UNION ALL), and the readings
+    outside them grouped by :class:`IntervalIndex`: (sql, params, column names).
+
+    Each part walks its interval along the (session, at) index; grouping every reading by
+    an expression instead would sort them all, the part of this page that grew with them.
+    """
+    (part_sql, part_params), (outside_sql, outside_params) = compiled_parts(connection.vendor)
+    adapt = connection.ops.adapt_datetimefield_value
+    common = {ANY_SESSION: session.pk}
+    statements, params = [], []
+    for index, (start, end) in enumerate(itertools.pairwise(bounds)):
+        values = common | {adapt(PART_FROM): adapt(start), adapt(PART_TO): adapt(end)}
+        values[PART_INDEX] = index
+        statements.append(part_sql)
+        params += [values.get(param, param) for param in part_params]
+    values = common | {
+        adapt(OUTSIDE_BEFORE): adapt(bounds[0]),
+        adapt(OUTSIDE_FROM): adapt(bounds[-1]),
+        adapt(ORIGIN): adapt(session.opened_at),
+        microseconds(ORIGIN): microseconds(session.opened_at),
+    }
     statements.append(outside_sql)
-    params += outside_params
-    return " UNION ALL ".join(statements), params, ["interval", *columns]
+    params += [values.get(param, param) for param in outside_params]
+    return " UNION ALL ".join(statements), params, ["interval", *summary_columns()]
 
 
 def summarise(session: TreatmentSession) -> ReadingSummary:

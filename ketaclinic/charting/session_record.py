@@ -21,10 +21,12 @@ part takes what it needs.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from django.db import connection
 from django.db.models import (
     Case,
     Count,
@@ -36,10 +38,11 @@ from django.db.models import (
     Value,
     When,
 )
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 
 from . import alert_window, checklist, checklist_service, safety, session_service
-from .flow_sheet import FlowPage, ReadingSummary, summarise
+from .flow_sheet import ANY_SESSION, FlowPage, ReadingSummary, summarise
 from .models import RecordStatus, TreatmentSession, VitalReading
 
 #: A reading's minute is kept to 0.01 min (0.6 s): a sustained run is read from this much
@@ -155,6 +158,22 @@ def any_of(subqueries: Sequence) -> Q:
     return either
 
 
+@functools.lru_cache(maxsize=8)
+def needed_statement(vendor: str, policy: safety.VitalSignPolicy) -> tuple[str, tuple]:
+    """The ids of the valid readings the page checks against or decides with, compiled once
+    per database and vital-sign policy with a stand-in for the session: building these
+    subqueries costs more than running them."""
+    session = TreatmentSession(pk=ANY_SESSION)
+    checked = _valid(session).filter(any_check_need()).values("pk")
+    ids = VitalReading.objects.filter(any_of([checked, *decisive(session, policy)]))
+    return ids.values("pk").query.sql_with_params()
+
+
+def needed_ids(session: TreatmentSession, policy: safety.VitalSignPolicy) -> RawSQL:
+    sql, params = needed_statement(connection.vendor, policy)
+    return RawSQL(sql, tuple(session.pk if param == ANY_SESSION else param for param in params))
+
+
 @dataclass(frozen=True)
 class Readings:
     """The vital signs the page shows or decides with (rows oldest first unless named)."""
@@ -172,10 +191,9 @@ class Readings:
     def read(cls, session, policy: safety.VitalSignPolicy, page: str | None) -> Readings:
         summary = summarise(session)
         shown = FlowPage.of(summary, page)
-        checked = _valid(session).filter(any_check_need()).values("pk")
         on_page = Q(pk__in=shown.ids(session))
         rows = list(
-            VitalReading.objects.filter(any_of([checked, *decisive(session, policy)]) | on_page)
+            VitalReading.objects.filter(Q(pk__in=needed_ids(session, policy)) | on_page)
             .annotate(on_page=Case(When(on_page, then=Value(True)), default=Value(False)))
             .select_related("recorded_by")
             .order_by("at", "id")
