@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from types import MappingProxyType
 from typing import Any
 
@@ -167,6 +167,11 @@ class DischargeAssessment:
         return not self.blockers
 
 
+def whole_minutes(value: Decimal, rounding: str) -> Decimal:
+    """Minutes as a nurse reads a clock: elapsed rounded down, still to wait rounded up."""
+    return value.to_integral_value(rounding=rounding)
+
+
 def _observation_blocker(
     rule: ObservationRule, anchor: Decimal | None, now: Decimal
 ) -> tuple[Blocker | None, Decimal | None]:
@@ -181,7 +186,8 @@ def _observation_blocker(
         return None, earliest
     message = (
         f"Observation of {minutes_text(rule.minutes)} from {rule.anchor_label}: "
-        f"{minutes_text(now - anchor)} so far, {minutes_text(earliest - now)} to go"
+        f"{minutes_text(whole_minutes(now - anchor, ROUND_FLOOR))} so far, "
+        f"{minutes_text(whole_minutes(earliest - now, ROUND_CEILING))} to go"
     )
     return Blocker("minimum_observation", message, rule.source), earliest
 
