@@ -248,7 +248,10 @@ def not_found(request, exc):
 
 @api.exception_handler(PermissionDenied)
 def forbidden(request, exc):
-    return api.create_response(request, error_body(str(exc) or "Not allowed."), status=403)
+    message = str(exc) or "Not allowed."
+    if permission := getattr(exc, "permission", None):
+        message = f"{message} (permission: {permission})"  # the code, for API clients
+    return api.create_response(request, error_body(message), status=403)
 
 
 @api.exception_handler(AuthenticationError)

@@ -9,6 +9,14 @@ from ketaclinic.web.labels import words
 from .permissions import can
 
 
+class Refusal(PermissionDenied):
+    """A 403 for a role without ``permission``: words for people, the code for the API."""
+
+    def __init__(self, user, permission: str) -> None:
+        self.permission = permission
+        super().__init__(refusal_message(user, permission))
+
+
 def require_permission(request, permission: str) -> None:
     """403 (audited) unless the user's role carries ``permission``."""
     if not can(request.user, permission):
@@ -18,7 +26,7 @@ def require_permission(request, permission: str) -> None:
             outcome=Outcome.REFUSED,
             detail={"permission": permission},
         )
-        raise PermissionDenied(refusal_message(request.user, permission))
+        raise Refusal(request.user, permission)
 
 
 def refusal_reason(user, permission: str) -> str:

@@ -12,13 +12,12 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from ketaclinic.accounts.access import refusal_message, refusal_reason
+from ketaclinic.accounts.access import Refusal, refusal_reason
 from ketaclinic.accounts.permissions import can
 from ketaclinic.audit import trail
 from ketaclinic.patients import vocabulary
@@ -36,7 +35,7 @@ TAB = "imports"
 def allowed(request) -> None:
     if not can(request.user, PERMISSION):
         refuse(request, None, PERMISSION, refusal_reason(request.user, PERMISSION))
-        raise PermissionDenied(refusal_message(request.user, PERMISSION))
+        raise Refusal(request.user, PERMISSION)
 
 
 def staged_or_404(request, import_id: int) -> StagedImport:

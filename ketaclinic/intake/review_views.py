@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from ketaclinic.accounts.access import refusal_message, refusal_reason
+from ketaclinic.accounts.access import Refusal, refusal_reason
 from ketaclinic.accounts.permissions import can
 from ketaclinic.patients import vocabulary
 from ketaclinic.patients.access import access_patient, refuse
@@ -74,7 +74,7 @@ def _item(request, patient_id: int, item_id: int) -> IntakeItem:
     if not questionnaire_services.may_confirm(request.user, item):
         permission = questionnaire_services.confirm_permission(item)
         refuse(request, patient_id, permission, refusal_reason(request.user, permission))
-        raise PermissionDenied(refusal_message(request.user, permission))
+        raise Refusal(request.user, permission)
     return item
 
 

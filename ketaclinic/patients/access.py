@@ -7,10 +7,9 @@ Every refusal and every read is written to the audit trail.
 
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
-from ketaclinic.accounts.access import refusal_message, refusal_reason
+from ketaclinic.accounts.access import Refusal, refusal_reason
 from ketaclinic.accounts.permissions import can
 from ketaclinic.accounts.roles import Role
 from ketaclinic.audit import trail
@@ -41,7 +40,7 @@ def access_patient(
         raise Http404("No such patient.")
     if not can(user, permission):
         refuse(request, patient_id, permission, refusal_reason(user, permission))
-        raise PermissionDenied(refusal_message(user, permission))
+        raise Refusal(user, permission)
     if section:
         trail.record(
             action="patient.view", request=request, patient=patient, detail={"section": section}
