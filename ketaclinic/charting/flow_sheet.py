@@ -117,11 +117,18 @@ OUTSIDE_FROM = dt.datetime(1904, 1, 1, tzinfo=dt.UTC)
 ORIGIN = dt.datetime(1905, 1, 1, tzinfo=dt.UTC)
 
 
-def summary_columns() -> dict:
-    valid = Q(status=RecordStatus.FINAL)
-    columns = {"all": Count("pk"), "valid": Count("pk", filter=valid), "newest_id": Max("pk")}
-    columns |= {f"low_{name}": Min(name, filter=valid) for name in SUMMARISED}
-    columns |= {f"high_{name}": Max(name, filter=valid) for name in SUMMARISED}
+#: The part counting every reading of the session (struck out too) gives this interval.
+TOTALS = -(2**31)
+
+
+def summary_columns(*, totals: bool = False) -> dict:
+    """An interval's valid readings: how many, the newest id, each measurement's low and
+    high. The totals part counts every reading and leaves the measurements out (its count
+    and newest id come from the index alone)."""
+    columns = {"count": Count("pk"), "newest_id": Max("pk")}
+    for name in SUMMARISED:
+        low, high = (Value(None, IntegerField()),) * 2 if totals else (Min(name), Max(name))
+        columns |= {f"low_{name}": low, f"high_{name}": high}
     return columns
 
 
@@ -135,37 +142,44 @@ def interval_bounds(session: TreatmentSession) -> list[dt.datetime]:
 
 
 @functools.lru_cache(maxsize=4)
-def compiled_parts(vendor: str) -> tuple[tuple, tuple]:
-    """An interval's aggregate and the readings-outside part, compiled once per database
-    with stand-ins for the session's values: ((sql, params), (sql, params))."""
-    columns = summary_columns()
+def compiled_parts(vendor: str) -> tuple[tuple, tuple, tuple]:
+    """An interval's part, the readings-outside part and the totals part, compiled once per
+    database with stand-ins for the session's values: three (sql, params)."""
     readings = VitalReading.objects.filter(session_id=ANY_SESSION)
+    valid = readings.filter(status=RecordStatus.FINAL)
     part = (
-        readings.filter(at__gte=PART_FROM, at__lt=PART_TO)
+        valid.filter(at__gte=PART_FROM, at__lt=PART_TO)
         .annotate(interval=Value(PART_INDEX, IntegerField()))
         .values("interval")
-        .annotate(**columns)
+        .annotate(**summary_columns())
         .order_by()
     )
     width = dt.timedelta(minutes=FLOW_INTERVAL_MIN)
     outside = (
-        readings.filter(Q(at__lt=OUTSIDE_BEFORE) | Q(at__gte=OUTSIDE_FROM))
+        valid.filter(Q(at__lt=OUTSIDE_BEFORE) | Q(at__gte=OUTSIDE_FROM))
         .annotate(interval=IntervalIndex("at", origin=ORIGIN, width=width))
         .values("interval")
-        .annotate(**columns)
+        .annotate(**summary_columns())
         .order_by()
     )
-    return part.query.sql_with_params(), outside.query.sql_with_params()
+    totals = (
+        readings.annotate(interval=Value(TOTALS, IntegerField()))
+        .values("interval")
+        .annotate(**summary_columns(totals=True))
+        .order_by()
+    )
+    return tuple(query.query.sql_with_params() for query in (part, outside, totals))
 
 
 def summary_statement(session: TreatmentSession, bounds: list[dt.datetime]):
-    """One interval's aggregate repeated for every interval (UNION ALL), and the readings
-    outside them grouped by :class:`IntervalIndex`: (sql, params, column names).
+    """One interval's aggregate repeated for every interval (UNION ALL), the readings outside
+    them grouped by :class:`IntervalIndex`, and the totals: (sql, params, column names).
 
     Each part walks its interval along the (session, at) index; grouping every reading by
     an expression instead would sort them all, the part of this page that grew with them.
     """
-    (part_sql, part_params), (outside_sql, outside_params) = compiled_parts(connection.vendor)
+    part, outside, totals = compiled_parts(connection.vendor)
+    (part_sql, part_params), (outside_sql, outside_params) = part, outside
     adapt = connection.ops.adapt_datetimefield_value
     common = {ANY_SESSION: session.pk}
     statements, params = [], []
@@ -180,8 +194,8 @@ def summary_statement(session: TreatmentSession, bounds: list[dt.datetime]):
         adapt(ORIGIN): adapt(session.opened_at),
         microseconds(ORIGIN): microseconds(session.opened_at),
     }
-    statements.append(outside_sql)
-    params += [values.get(param, param) for param in outside_params]
+    statements += [outside_sql, totals[0]]
+    params += [values.get(param, param) for param in (*outside_params, *totals[1])]
     return " UNION ALL ".join(statements), params, ["interval", *summary_columns()]
 
 
@@ -192,20 +206,25 @@ def summarise(session: TreatmentSession) -> ReadingSummary:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
-    rows.sort(key=lambda row: row["interval"], reverse=True)
+    (every,) = [row for row in rows if row["interval"] == TOTALS]
+    intervals = sorted(
+        (row for row in rows if row["interval"] != TOTALS and row["count"]),
+        key=lambda row: row["interval"],
+        reverse=True,
+    )
     width = bounds[1] - bounds[0]
     return ReadingSummary(
-        intervals=[interval_of(session, row, width) for row in rows if row["valid"]],
-        total=sum(row["all"] for row in rows),
-        newest_id=max((row["newest_id"] or 0 for row in rows), default=0),
-        struck=sum(row["all"] - row["valid"] for row in rows),
+        intervals=[interval_of(session, row, width) for row in intervals],
+        total=every["count"],
+        newest_id=every["newest_id"] or 0,
+        struck=every["count"] - sum(row["count"] for row in intervals),
     )
 
 
 def interval_of(session: TreatmentSession, row: dict, width: dt.timedelta) -> Interval:
     return Interval(
         start=session.opened_at + row["interval"] * width,
-        count=row["valid"],
+        count=row["count"],
         lows={n: row[f"low_{n}"] for n in SUMMARISED if row[f"low_{n}"] is not None},
         highs={n: row[f"high_{n}"] for n in SUMMARISED if row[f"high_{n}"] is not None},
     )
