@@ -45,10 +45,15 @@ def main() -> int:
     parser.add_argument("--chairs", type=int, default=20)
     parser.add_argument("--requests", type=int, default=30)
     parser.add_argument("--only", default="", help="measure only requests naming this")
+    parser.add_argument(
+        "--sizes",
+        default=",".join(map(str, SIZES)),
+        help="readings a session, smallest first (growth: first to last)",
+    )
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        child(args.chairs, args.requests, args.only)
+        child(args.chairs, args.requests, args.only, sizes_of(args.sizes))
         return 0
     print(f"machine: {os.cpu_count()} cores, {cpu_model()}, python {platform.python_version()}")
     print(f"load average (1/5/15): {' / '.join(f'{x:.2f}' for x in os.getloadavg())}")
@@ -72,6 +77,8 @@ def main() -> int:
                 str(args.requests),
                 "--only",
                 args.only,
+                "--sizes",
+                args.sizes,
             ],
             cwd=ROOT,
             env=env,
@@ -85,11 +92,15 @@ def main() -> int:
         rows = json.loads(out.stdout.strip().splitlines()[-1])
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-    report(rows, args.chairs)
+    report(rows, args.chairs, sizes_of(args.sizes))
     return 0
 
 
-def report(rows: list[dict], chairs: int) -> None:
+def sizes_of(text: str) -> tuple[int, ...]:
+    return tuple(sorted(int(size) for size in text.split(",")))
+
+
+def report(rows: list[dict], chairs: int, sizes: tuple[int, ...]) -> None:
     print(f"\nSQLite, {chairs} running sessions; server time in ms")
     print(
         f"  {'request':<34}{'readings':>9}{'p50':>8}{'p95':>8}{'cpu':>7}{'queries':>9}{'bytes':>9}"
@@ -101,10 +112,10 @@ def report(rows: list[dict], chairs: int) -> None:
         )
     print("  (cpu: median CPU time of this process, which the other work on a busy machine")
     print("   disturbs less than the wall-clock times)")
-    print("\ngrowth 10 -> 7,200 readings (target: p95 x<=1.2, same query count)")
+    print(f"\ngrowth {sizes[0]:,} -> {sizes[-1]:,} readings (target: p95 x<=1.2, same queries)")
     by = {(r["request"], r["readings"]): r for r in rows}
     for name in dict.fromkeys(r["request"] for r in rows):
-        small, large = by[(name, SIZES[0])], by[(name, SIZES[1])]
+        small, large = by[(name, sizes[0])], by[(name, sizes[-1])]
         growth = large["p95"] / small["p95"] if small["p95"] else float("inf")
         cpu = large["cpu"] / small["cpu"] if small["cpu"] else float("inf")
         same = small["queries"] == large["queries"]
@@ -118,7 +129,7 @@ def report(rows: list[dict], chairs: int) -> None:
 # ---------------------------------------------------------------- the child
 
 
-def child(chairs: int, requests: int, only: str) -> None:
+def child(chairs: int, requests: int, only: str, sizes: tuple[int, ...]) -> None:
     import django
 
     django.setup()
@@ -138,7 +149,7 @@ def child(chairs: int, requests: int, only: str) -> None:
     client = signed_in(nurse)
     rows: list[dict] = []
     have = 0
-    for size in SIZES:
+    for size in sizes:
         add_readings(sessions, have, size)
         have = size
         first = sessions[0]
