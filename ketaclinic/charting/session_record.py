@@ -7,11 +7,14 @@ not: a monitor at 1 Hz writes 7,200 in two hours, so the page reads, in two quer
 
 - a summary of them all by interval, in SQL (:func:`.flow_sheet.summarise`): the flow
   sheet's summary and page count, and the poll's marker;
-- the rows its parts need, in one query, each part found along an index: the flow sheet's page; the readings that can satisfy
-  a monitoring check (a blood pressure every few minutes, not the monitor's every second);
-  and the *decisive* readings, which decide the alerts in force (the tail
-  :mod:`.alert_window` defines) and, before dosing, the checklist's vital signs (the newest
-  reading measuring all it needs).
+- the rows its parts need, in one query, each part found along an index: the flow sheet's
+  page; the readings that can satisfy a monitoring check (a blood pressure every few
+  minutes, not the monitor's every second); and the *decisive* readings, which decide the
+  alerts in force (the tail :mod:`.alert_window` defines) and, before dosing, the
+  checklist's vital signs (the newest reading measuring all it needs).
+
+Both statements are compiled once (per database, and per vital-sign policy for the second)
+with a stand-in for the session: building their subqueries costs more than running them.
 
 Any set of valid readings holding the decisive ones gives the same alerts and the same
 checklist answer as all of them, so the rows of the three parts are read together and each
