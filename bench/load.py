@@ -259,6 +259,9 @@ def people(base: str, cast: dict, tally: dict):
                 }
                 for n in range(READINGS_PER_BATCH)
             ]
+            # Counted as sent before it leaves: a batch still in flight when the run stops
+            # may be stored without its answer ever arriving (see "unanswered" below).
+            tally["sent"] += len(readings)
             response = self.client.post(
                 f"/api/v1/sessions/{self.device['session']}/vitals",
                 data=json.dumps({"readings": readings}),
@@ -269,9 +272,10 @@ def people(base: str, cast: dict, tally: dict):
                 },
                 name="monitor vitals batch",
             )
-            tally["sent"] += len(readings)
             if response.status_code in (200, 201):
                 tally["accepted"] += len(readings)
+            else:
+                tally["refused"] += len(readings)
 
     class PortalPatient(HttpUser):
         host = base
@@ -439,7 +443,7 @@ def main() -> int:
             else [args.scale]
         )
         saturated = None
-        tally = {"sent": 0, "accepted": 0}
+        tally = {"sent": 0, "accepted": 0, "refused": 0}
         for share in stages:
             cast["counts"] = scaled_counts(share)
             seconds = args.minutes * 60 / len(stages)
@@ -453,9 +457,13 @@ def main() -> int:
         time.sleep(2)
         ids = json.dumps(cast["sessions"])
         stored = int(manage(env, "shell", "-c", STORED % {"ids": ids}).strip().splitlines()[-1])
+        unanswered = tally["sent"] - tally["accepted"] - tally["refused"]
+        # Lost: accepted (answered 201) but not stored. Batches still unanswered when the run
+        # stopped may or may not have been stored; they are not losses either way.
         print(
-            f"\nreadings sent {tally['sent']}, accepted {tally['accepted']}, stored {stored}, "
-            f"lost {tally['accepted'] - stored}"
+            f"\nreadings sent {tally['sent']}, accepted {tally['accepted']}, refused "
+            f"{tally['refused']}, unanswered at the stop {unanswered}; stored {stored}, "
+            f"lost {max(tally['accepted'] - stored, 0)}"
         )
         if args.database == "sqlite":
             print(
