@@ -58,9 +58,7 @@ def test_a_role_without_the_permission_is_refused(front_desk, patient_a):
         "/patients/{}/screenings/new/",
     ],
 )
-def test_the_pages_send_the_patient_to_the_portal_and_refuse_another_s(
-    patient_a, patient_b, path
-):
+def test_the_pages_send_the_patient_to_the_portal_and_refuse_another_s(patient_a, patient_b, path):
     client = signed_in(patient_a.user)
 
     own = client.get(path.format(patient_a.pk))
