@@ -31,6 +31,15 @@ def reading(session, *, minutes_ago: float, **values) -> VitalReading:
     return VitalReading.objects.create(session=session, at=at, source="device", **values)
 
 
+def until_held(page, held: list, tries: int = 200) -> None:
+    """Wait (in Python, not on the page's clock) for the held request to reach the route."""
+    for _ in range(tries):
+        if held:
+            return
+        page.evaluate("0")  # lets Playwright dispatch the route handler
+    raise AssertionError("Plotly's script was never requested")
+
+
 def overlap(one: dict, other: dict) -> bool:
     return (
         one["x"] < other["x"] + other["width"]
@@ -49,7 +58,8 @@ def test_the_open_page_polls_and_swaps_without_a_script_error(page, dosing, nurs
     sign_in(page, nurse.username)
     page.goto(f"/sessions/{dosing.pk}/")
     expect(page.locator("#session-pk-plot")).to_be_attached()
-    page.wait_for_function("document.querySelector('script[data-plotly-loader]') !== null")
+    expect(page.locator("script[data-plotly-loader]")).to_be_attached()
+    until_held(page, held)
 
     # A write refreshes the whole body (the chart's panel with it) while Plotly loads.
     entry = page.locator("#panel-vitals-entry")
